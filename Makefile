@@ -1,0 +1,53 @@
+# ebm-study: `make run` and `make test` set everything up on a fresh machine.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# The venv is rebuilt when pyproject.toml changes.
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+UI_PORT ?= 5000
+STORE := sqlite:///$(CURDIR)/mlruns/mlflow.db
+
+$(STAMP): pyproject.toml
+	@rm -f $(VENV)/.installed-*
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+.PHONY: help setup run test test-all lint ui clean-store
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  make /'
+
+## setup: create .venv and install the project (run and test do this for you)
+setup: $(STAMP)
+
+## run: the default study: a quick sweep of seeds and settings into mlruns/mlflow.db
+run: $(STAMP)
+	$(BIN)/ebm-study -m experiment=quick
+
+## test: the test suite (slow tests excluded; `make test-all` runs them too)
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+## test-all: every test, the multi-minute ones included
+test-all: $(STAMP)
+	$(BIN)/python -m pytest
+
+## lint: ruff's lint and format checks
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+## ui: the MLflow UI on the embedded store, at http://127.0.0.1:$(UI_PORT)
+ui: $(STAMP)
+	$(BIN)/mlflow ui --backend-store-uri $(STORE) --host 127.0.0.1 --port $(UI_PORT)
+
+## clean-store: delete every run in mlruns/ (asks first)
+clean-store:
+	@read -p "Delete mlruns/mlflow.db, mlruns/artifacts and mlruns/hydra? [y/N] " a && [ "$$a" = y ]
+	rm -rf mlruns/mlflow.db mlruns/artifacts mlruns/hydra

@@ -1,0 +1,3 @@
+from ebm_study.train import main
+
+main()

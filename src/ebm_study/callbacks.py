@@ -1,0 +1,69 @@
+"""Hydra callback: one MLflow parent run per sweep, opened before the jobs and closed after."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import sys
+from collections import Counter
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from ebm_study import tracking
+from ebm_study.config import to_yaml
+from ebm_study.overrides import swept_keys
+
+log = logging.getLogger(__name__)
+
+
+class SweepRun(Callback):
+    """Creates the parent run in the launching process, whatever the launcher.
+
+    Jobs find it by the sweep's directory tag, so worker processes and remote launchers need
+    nothing passed to them. Creating it here, before any job, also initialises a fresh store
+    from one process only.
+    """
+
+    def __init__(self) -> None:
+        self.experiment_id: str | None = None
+        self.parent_id: str | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.experiment_id = tracking.connect(config.tracking)
+        overrides = list(config.hydra.overrides.task)
+        swept = swept_keys(overrides, config.hydra.sweeper.get("params"))
+        self.parent_id = tracking.start_sweep(
+            self.experiment_id, str(config.hydra.sweep.dir), swept, overrides, to_yaml(config)
+        )
+        # Hydra skips on_multirun_end when the sweep itself dies (Ctrl-C, a launcher error):
+        # never leave the parent RUNNING.
+        atexit.register(tracking.end_if_running, self.parent_id, "KILLED")
+        log.info("MLflow sweep run %s in %s", self.parent_id, tracking.describe_uri())
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self.parent_id is None or self.experiment_id is None:
+            return
+        children = tracking.sweep_children(self.experiment_id, self.parent_id)
+        counts = Counter(run.info.status for run in children)
+        failed = counts["FAILED"] + counts["KILLED"]
+        summary = {
+            "n_runs": len(children),
+            "n_finished": counts["FINISHED"],
+            "n_failed": failed,
+        }
+        tracking.end_sweep(self.parent_id, "FAILED" if failed else "FINISHED", summary)
+        log.info("sweep %s: %d finished, %d failed", self.parent_id, counts["FINISHED"], failed)
+        if failed:
+            errors = sorted(
+                {run.data.tags.get("error", "?") for run in children if run.data.tags.get("error")}
+            )
+            print(
+                f"ebm-study: {failed} of {len(children)} jobs failed ({'; '.join(errors)}); "
+                f"their runs are FAILED under sweep run {self.parent_id} in "
+                f"{tracking.describe_uri()}",
+                file=sys.stderr,
+            )
+            # Hydra turns a callback's exception into a warning and exits 0; SystemExit passes.
+            raise SystemExit(1)

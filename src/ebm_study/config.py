@@ -1,0 +1,83 @@
+"""Where the configs live, and the pure functions that read a composed config."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from omegaconf import DictConfig, OmegaConf
+
+# Paths derive from this file, never from the current directory: src/ebm_study/config.py.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONF_DIR = PROJECT_ROOT / "conf"
+
+# Seeds say which replicate a run is, not which setting; n_jobs changes speed, not results.
+_NOT_A_SETTING = {"split_seed", "model_seed", "model.random_state", "model.n_jobs"}
+# Where things are written is not part of what a run is.
+_NOT_PARAMS = ("paths.", "tracking.")
+
+
+def register_resolvers() -> None:
+    """Make `${project_root:}` available before Hydra composes the config."""
+    if not OmegaConf.has_resolver("project_root"):
+        OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
+
+
+def resolved(cfg: DictConfig) -> dict[str, Any]:
+    """The config as plain data, interpolations resolved, Hydra's own node left out."""
+    ours = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+    return OmegaConf.to_container(ours, resolve=True)
+
+
+def flatten(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as dotted keys: `model.learning_rate`."""
+    container = resolved(cfg)
+    flat: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                walk(value, f"{prefix}{key}.")
+        else:
+            flat[prefix[:-1]] = node
+
+    walk(container, "")
+    return flat
+
+
+def run_params(cfg: DictConfig) -> dict[str, Any]:
+    """What the run is: every resolved value except where it was written."""
+    return {k: v for k, v in flatten(cfg).items() if not k.startswith(_NOT_PARAMS)}
+
+
+def setting(cfg: DictConfig) -> dict[str, Any]:
+    """The hyperparameters that define a setting: the run's params without its seeds."""
+    return {k: v for k, v in run_params(cfg).items() if k not in _NOT_A_SETTING}
+
+
+def config_key(cfg: DictConfig) -> str:
+    """A stable short hash of the setting, so runs that differ only by seed group together."""
+    canonical = json.dumps(setting(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def mask_uri(uri: str) -> str:
+    """The URI with any password replaced, fit to be written into a run."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = f"{parts.username}:***@{parts.hostname}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def to_yaml(cfg: DictConfig) -> str:
+    """The resolved config as YAML, Hydra's node left out, the tracking password masked."""
+    container = resolved(cfg)
+    if isinstance(container.get("tracking"), dict) and container["tracking"].get("uri"):
+        container["tracking"]["uri"] = mask_uri(container["tracking"]["uri"])
+    return OmegaConf.to_yaml(OmegaConf.create(container))

@@ -1,0 +1,79 @@
+"""Load the data named by the config and split it; nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig
+from sklearn.model_selection import train_test_split
+
+from ebm_study.errors import UserError
+
+SOURCES = ("sklearn", "csv")
+
+
+@dataclass(frozen=True)
+class Table:
+    """Features and target of one data set, with where they came from."""
+
+    name: str
+    source: str  # a path or a package function, recorded with the run's dataset input
+    X: pd.DataFrame
+    y: pd.Series
+
+
+@dataclass(frozen=True)
+class Split:
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: pd.Series
+    y_test: pd.Series
+
+
+def load(data_cfg: DictConfig) -> Table:
+    """Read the data set the `data` config group names."""
+    if data_cfg.source == "sklearn":
+        return _breast_cancer(data_cfg.name)
+    if data_cfg.source == "csv":
+        path = Path(str(data_cfg.path)).expanduser()
+        return _csv(path, str(data_cfg.target), data_cfg.name or path.stem)
+    raise UserError(f"data.source={data_cfg.source!r} is unknown; allowed: {', '.join(SOURCES)}")
+
+
+def _breast_cancer(name: str) -> Table:
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer(as_frame=True)
+    return Table(name, "sklearn.datasets.load_breast_cancer", bunch.data, bunch.target)
+
+
+def _csv(path: Path, target: str, name: str) -> Table:
+    if not path.is_file():
+        raise UserError(f"data.path={str(path)!r} is not a file; give the path of a CSV file")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(f"data.path={str(path)!r} is not a readable CSV: {first}") from err
+    if target not in frame.columns:
+        raise UserError(
+            f"data.target={target!r} is not a column of {path.name}; "
+            f"columns: {', '.join(map(str, frame.columns))}"
+        )
+    if frame.shape[1] < 2:
+        raise UserError(f"data.path={str(path)!r} has no feature columns besides {target!r}")
+    return Table(name, str(path.resolve()), frame.drop(columns=[target]), frame[target])
+
+
+def split(table: Table, test_size: float, stratify: bool, seed: int) -> Split:
+    """Hold out `test_size` of the rows, drawn by `seed`, stratified by class if asked."""
+    X_train, X_test, y_train, y_test = train_test_split(
+        table.X,
+        table.y,
+        test_size=test_size,
+        random_state=seed,
+        stratify=table.y if stratify else None,
+    )
+    return Split(X_train, X_test, y_train, y_test)

@@ -1,0 +1,44 @@
+"""Read Hydra override strings: which keys a sweep varies, and what to call a run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+
+# Where Hydra writes is never what a run is about.
+_QUIET_PREFIXES = ("hydra.", "hydra/", "tracking.", "paths.")
+
+
+def _parsed(overrides: Iterable[str]):
+    return OverridesParser.create().parse_overrides(list(overrides))
+
+
+def swept_keys(overrides: Iterable[str], sweeper_params: Mapping[str, object] | None) -> list[str]:
+    """The config keys a multirun varies, from its command line and `hydra.sweeper.params`.
+
+    A plain (non-sweep) command-line value for a key fixes it, even if the sweeper lists it.
+    """
+    keys = list(sweeper_params or {})
+    for override in _parsed(overrides):
+        key = override.key_or_group
+        if override.is_sweep_override():
+            keys.append(key)
+        elif key in keys:
+            keys.remove(key)
+    return list(dict.fromkeys(keys))
+
+
+def run_name(overrides: Iterable[str], swept: Iterable[str] | None = None) -> str:
+    """`split_seed=3,learning_rate=0.05`: the run's overrides, only the swept keys in a sweep.
+
+    MLflow's random names collide across seeds and say nothing; this says what differs.
+    """
+    keep = set(swept) if swept is not None else None
+    parts = []
+    for override in _parsed(overrides):
+        key = override.key_or_group
+        if key.startswith(_QUIET_PREFIXES) or (keep is not None and key not in keep):
+            continue
+        parts.append(f"{key.rsplit('.', 1)[-1]}={override.get_value_element_as_str()}")
+    return ",".join(parts) or "defaults"

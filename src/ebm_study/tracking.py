@@ -1,0 +1,269 @@
+"""Every MLflow call of the project lives here."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from matplotlib.figure import Figure
+from mlflow.data.code_dataset_source import CodeDatasetSource
+from mlflow.entities import Metric, RunStatus
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from ebm_study.config import PROJECT_ROOT, mask_uri
+
+log = logging.getLogger(__name__)
+
+# Tags that tie a sweep together; the UI can filter and group on them.
+ROLE = "ebm_study.role"  # "sweep" on the parent, "job" on each child
+SWEEP_DIR = "ebm_study.sweep_dir"  # Hydra's sweep dir: unique per sweep, known to every job
+SWEPT = "ebm_study.swept"  # comma-separated config keys the sweep varies
+CONFIG_KEY = "config_key"
+PARENT = "mlflow.parentRunId"
+
+MODEL_NAME = "model"  # the logged model's name within a run: runs:/<id>/model
+_MODEL_PACKAGES = ("mlflow", "interpret-core", "scikit-learn", "skops", "pandas", "numpy")
+
+
+def connect(tracking_cfg: Mapping[str, Any]) -> str:
+    """Point MLflow at the configured store and return the experiment's id, creating it once.
+
+    Call this in the launching process before parallel jobs start: several processes opening a
+    fresh SQLite store at once race on its schema migration.
+    """
+    uri = str(tracking_cfg["uri"])
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    name = str(tracking_cfg["experiment"])
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = tracking_cfg.get("artifact_location")
+    artifact_uri = (Path(str(location)) / name).resolve().as_uri() if location else None
+    try:
+        return client.create_experiment(name, artifact_location=artifact_uri)
+    except MlflowException:
+        # Another launcher created it between our look-up and our create.
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+@functools.cache
+def provenance_tags() -> dict[str, str]:
+    """Versions of the package and the libraries that shape results, and the git commit."""
+    tags = {"ebm_study.version": _version("ebm-study")}
+    for package in ("mlflow", "interpret-core", "scikit-learn", "hydra-core", "numpy", "pandas"):
+        tags[f"versions.{package}"] = _version(package)
+    tags["versions.python"] = sys.version.split()[0]
+    commit = _git_commit()
+    if commit:
+        tags["mlflow.source.git.commit"] = commit
+    return tags
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps: one parent run per Hydra multirun, created by the launching process.
+
+
+def start_sweep(
+    experiment_id: str, sweep_dir: str, swept: list[str], overrides: list[str], config_yaml: str
+) -> str:
+    """Create the sweep's parent run (left RUNNING until `end_sweep`) and return its id."""
+    client = MlflowClient()
+    name = "sweep " + " ".join(overrides) if overrides else "sweep"
+    run = client.create_run(
+        experiment_id,
+        run_name=name[:250],
+        tags={ROLE: "sweep", SWEEP_DIR: sweep_dir, SWEPT: ",".join(swept), **provenance_tags()},
+    )
+    run_id = run.info.run_id
+    client.log_text(run_id, "\n".join(overrides) + "\n", "config/overrides.txt")
+    client.log_text(run_id, config_yaml, "config/config.yaml")
+    return run_id
+
+
+def find_sweep(experiment_id: str, sweep_dir: str) -> tuple[str, list[str]] | None:
+    """The parent run of the sweep writing to `sweep_dir` and the keys it varies, if any."""
+    escaped = sweep_dir.replace("'", "\\'")
+    runs = MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{ROLE}` = 'sweep' and tags.`{SWEEP_DIR}` = '{escaped}'",
+        max_results=1,
+    )
+    if not runs:
+        return None
+    swept = runs[0].data.tags.get(SWEPT, "")
+    return runs[0].info.run_id, [k for k in swept.split(",") if k]
+
+
+def sweep_children(experiment_id: str, parent_id: str) -> list[mlflow.entities.Run]:
+    """Every job run of a sweep, whatever its status."""
+    return MlflowClient().search_runs(
+        [experiment_id], filter_string=f"tags.`{PARENT}` = '{parent_id}'", max_results=50000
+    )
+
+
+def end_sweep(parent_id: str, status: str, summary: Mapping[str, float]) -> None:
+    """Record the sweep's counts on its parent run and close it with `status`."""
+    client = MlflowClient()
+    client.log_batch(
+        parent_id,
+        metrics=[Metric(k, float(v), _now_ms(), 0) for k, v in summary.items()],
+    )
+    client.set_terminated(parent_id, status=status)
+
+
+def end_if_running(run_id: str, status: str = "KILLED") -> None:
+    """Close a run that is still RUNNING: a sweep that never reached its end."""
+    client = MlflowClient()
+    try:
+        if client.get_run(run_id).info.status == "RUNNING":
+            client.set_terminated(run_id, status=status)
+    except MlflowException as err:  # the store went away; nothing more we can do
+        log.warning("could not close run %s: %s", run_id, err)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs: one MLflow run each.
+
+
+@contextmanager
+def job_run(
+    experiment_id: str, name: str, parent_id: str | None, tags: Mapping[str, str]
+) -> Iterator[str]:
+    """An active MLflow run for one job; ended FINISHED, FAILED with its error, or KILLED.
+
+    A run is never left RUNNING: whatever stops the job is recorded before it propagates.
+    """
+    run = mlflow.start_run(
+        experiment_id=experiment_id,
+        run_name=name,
+        parent_run_id=parent_id,
+        tags={ROLE: "job", **provenance_tags(), **tags},
+    )
+    try:
+        with _quiet_mlflow_hints():
+            yield run.info.run_id
+    except (KeyboardInterrupt, SystemExit):
+        mlflow.set_tag("error", "interrupted")
+        mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+        raise
+    except BaseException as err:
+        message = f"{type(err).__name__}: {err}".splitlines()[0][:5000]
+        mlflow.set_tag("error", message)
+        mlflow.log_text("".join(traceback.format_exception(err)), "error.txt")
+        mlflow.end_run(RunStatus.to_string(RunStatus.FAILED))
+        raise
+    else:
+        mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
+
+
+def log_config(params: Mapping[str, Any], config_yaml: str, overrides: list[str]) -> None:
+    """The resolved config as params (dotted keys) and as YAML, with the Hydra overrides."""
+    mlflow.log_params({k: "null" if v is None else v for k, v in params.items()})
+    mlflow.log_text(config_yaml, "config/config.yaml")
+    mlflow.log_text("\n".join(overrides) + "\n", "config/overrides.txt")
+
+
+def log_dataset(
+    X: pd.DataFrame, y: pd.Series, name: str, source: str, context: str = "training"
+) -> None:
+    """The rows the model was fitted on, as an MLflow dataset input (digest, schema, source)."""
+    target = str(y.name or "target")
+    dataset = mlflow.data.from_pandas(
+        X.assign(**{target: y.to_numpy()}),
+        source=_dataset_source(source),
+        name=name,
+        targets=target,
+    )
+    mlflow.log_input(dataset, context=context)
+
+
+def _dataset_source(source: str) -> str | CodeDatasetSource:
+    if Path(source).is_absolute():
+        return Path(source).as_uri()
+    # A package function, not a file: say which one.
+    return CodeDatasetSource(tags={"loader": source})
+
+
+def log_results(metrics: Mapping[str, float], importance: pd.DataFrame, chart: Figure) -> None:
+    """Test-split metrics, the sorted importance table (rendered by the UI) and its bar chart."""
+    mlflow.log_metrics(dict(metrics))
+    mlflow.log_table(data=importance, artifact_file="importance.json")
+    mlflow.log_figure(chart, "importance.png")
+
+
+def log_model(model, X_example: pd.DataFrame) -> str:
+    """The fitted model in skops format (no pickle), with signature and input example.
+
+    Requirements are given, not inferred: inference re-imports the model and costs seconds.
+    """
+    cls = type(model)
+    info = mlflow.sklearn.log_model(
+        model,
+        name=MODEL_NAME,
+        serialization_format="skops",
+        skops_trusted_types=[f"{cls.__module__}.{cls.__qualname__}"],
+        pip_requirements=[f"{p}=={_version(p)}" for p in _MODEL_PACKAGES],
+        signature=infer_signature(X_example, model.predict(X_example)),
+        input_example=X_example.head(5),
+    )
+    return info.model_uri
+
+
+@contextmanager
+def _quiet_mlflow_hints() -> Iterator[None]:
+    """Silence two MLflow hints that do not apply: integer columns with missing values (ours
+    have none) and a file source matched by two registered source types (the same one)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+        yield
+
+
+def describe_uri() -> str:
+    """The tracking URI in use, password masked, for messages."""
+    return mask_uri(mlflow.get_tracking_uri())

@@ -1,0 +1,91 @@
+"""The Hydra entry point: one job trains, evaluates and explains an EBM, logged as one run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import hydra
+import matplotlib.pyplot as plt
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from ebm_study import data, importance, metrics, model, tracking
+from ebm_study.config import CONF_DIR, config_key, register_resolvers, run_params, to_yaml
+from ebm_study.errors import UserError
+from ebm_study.overrides import run_name
+
+log = logging.getLogger(__name__)
+
+
+def train(
+    cfg: DictConfig,
+    overrides: Sequence[str] = (),
+    parent_id: str | None = None,
+    swept: Sequence[str] | None = None,
+) -> dict[str, float]:
+    """Fit one EBM as `cfg` says and log everything to MLflow; return the test metrics.
+
+    `overrides` name the run (only the `swept` keys inside a sweep); `parent_id` is the sweep's
+    parent run. The run ends FINISHED, or FAILED with its error, never RUNNING.
+    """
+    experiment_id = tracking.connect(cfg.tracking)
+    name = run_name(overrides, swept)
+    with tracking.job_run(experiment_id, name, parent_id, {tracking.CONFIG_KEY: config_key(cfg)}):
+        # Config first, so even a run that fails says what it was.
+        tracking.log_config(run_params(cfg), to_yaml(cfg), list(overrides))
+        table = data.load(cfg.data)
+        split = data.split(table, cfg.split.test_size, cfg.split.stratify, cfg.split_seed)
+        tracking.log_dataset(split.X_train, split.y_train, table.name, table.source)
+
+        ebm, fit_seconds = model.fit(model.build(cfg.model), split.X_train, split.y_train)
+        scores = {**metrics.evaluate(ebm, split.X_test, split.y_test), "fit_seconds": fit_seconds}
+
+        terms = importance.table(ebm)
+        chart = importance.bar_chart(terms, title=f"Term importance: {name}")
+        tracking.log_results(scores, terms, chart)
+        plt.close(chart)
+        if cfg.tracking.log_model:
+            tracking.log_model(ebm, split.X_train)
+    return scores
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def _job(cfg: DictConfig) -> float | None:
+    """Returns the test F1, for sweepers that optimise."""
+    hydra_cfg = HydraConfig.get()
+    overrides = list(hydra_cfg.overrides.task)
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        try:
+            return train(cfg, overrides)["f1"]
+        except UserError as err:
+            print(f"ebm-study: error: {err}", file=sys.stderr)
+            sys.exit(2)
+
+    sweep = tracking.find_sweep(tracking.connect(cfg.tracking), str(hydra_cfg.sweep.dir))
+    parent_id, swept = sweep if sweep else (None, None)
+    try:
+        return train(cfg, overrides, parent_id, swept)["f1"]
+    except Exception as err:
+        # The run is FAILED in MLflow with its traceback; the other jobs go on, and the
+        # sweep callback reports the failures and exits non-zero at the end.
+        log.error(
+            "job %s failed: %s: %s",
+            hydra_cfg.job.num,
+            type(err).__name__,
+            err,
+            exc_info=not isinstance(err, UserError),
+        )
+        return None
+
+
+def main() -> None:
+    """Console script `ebm-study` (and `python -m ebm_study`)."""
+    register_resolvers()
+    _job()
+
+
+if __name__ == "__main__":
+    main()

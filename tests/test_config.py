@@ -1,0 +1,108 @@
+"""Every config group composes, and the pure readers of a config say the right things."""
+
+import pytest
+from omegaconf import OmegaConf
+
+from ebm_study.config import PROJECT_ROOT, config_key, flatten, mask_uri, run_params, to_yaml
+
+
+def test_default_config_composes_with_every_group(make_cfg):
+    cfg = make_cfg(tiny=False)
+    assert cfg.data.name == "breast_cancer"
+    assert cfg.split.test_size == 0.2 and cfg.split.stratify is True
+    assert cfg.model.random_state == cfg.model_seed == 0
+    assert cfg.top_k == 5
+    assert cfg.tracking.uri.startswith("sqlite:///")
+    assert OmegaConf.select(cfg, "hydra.callbacks.mlflow_sweep._target_").endswith("SweepRun")
+
+
+def test_default_store_lives_under_the_repo_mlruns(monkeypatch):
+    from hydra import compose, initialize_config_dir
+
+    from ebm_study.config import CONF_DIR, register_resolvers
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", return_hydra_config=True)
+    assert cfg.tracking.uri == f"sqlite:///{PROJECT_ROOT}/mlruns/mlflow.db"
+    assert cfg.tracking.artifact_location == f"{PROJECT_ROOT}/mlruns/artifacts"
+    assert cfg.hydra.sweep.dir.startswith(f"{PROJECT_ROOT}/mlruns/hydra/")
+
+
+def test_server_tracking_defaults_to_a_loopback_server(monkeypatch):
+    from hydra import compose, initialize_config_dir
+
+    from ebm_study.config import CONF_DIR, register_resolvers
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=["tracking=server"])
+    assert cfg.tracking.uri == "http://127.0.0.1:5000"
+    assert cfg.tracking.artifact_location is None
+
+
+def test_env_tracking_uri_wins_over_the_embedded_store(make_cfg, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5999")
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from ebm_study.config import CONF_DIR
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config")
+    assert cfg.tracking.uri == "http://127.0.0.1:5999"
+
+
+@pytest.mark.parametrize(
+    ("override", "check"),
+    [
+        ("data=csv", lambda c: c.data.source == "csv"),
+        ("tracking=server", lambda c: c.hydra.runtime.choices.tracking == "server"),
+        ("experiment=quick", lambda c: c.hydra.launcher.n_jobs == 2 and c.model.n_jobs == 1),
+        ("experiment=paper", lambda c: c.model.interactions == "3x" and c.split_seed == 42),
+        ("experiment=grid", lambda c: "model.max_bins" in c.hydra.sweeper.params),
+    ],
+)
+def test_each_group_option_composes(make_cfg, override, check):
+    extra = ["data.path=x.csv", "data.target=y"] if override == "data=csv" else []
+    assert check(make_cfg(override, *extra, tiny=False))
+
+
+def test_paper_study_uses_interpret_defaults(make_cfg):
+    from interpret.glassbox import ExplainableBoostingClassifier
+
+    cfg = make_cfg("experiment=paper", tiny=False)
+    defaults = ExplainableBoostingClassifier().get_params()
+    for key, value in cfg.model.items():
+        if key != "n_jobs":
+            assert defaults[key] == value, key
+    assert cfg.model_seed == defaults["random_state"] == 42
+    assert cfg.split.test_size == 0.2
+
+
+def test_config_key_ignores_seeds_and_parallelism_but_not_hyperparameters(make_cfg):
+    base = config_key(make_cfg())
+    assert config_key(make_cfg("split_seed=3", "model_seed=7", "model.n_jobs=2")) == base
+    assert config_key(make_cfg("model.learning_rate=0.05")) != base
+    assert len(base) == 12
+
+
+def test_params_are_dotted_and_leave_out_where_things_are_written(make_cfg):
+    params = run_params(make_cfg("model.learning_rate=0.05"))
+    assert params["model.learning_rate"] == 0.05
+    assert params["split_seed"] == 0
+    assert not [k for k in params if k.startswith(("tracking.", "paths.", "hydra"))]
+    assert "tracking.uri" in flatten(make_cfg())
+
+
+def test_tracking_password_is_masked():
+    assert mask_uri("http://me:secret@host:5000/x") == "http://me:***@host:5000/x"
+    assert mask_uri("sqlite:////tmp/a.db") == "sqlite:////tmp/a.db"
+
+
+def test_config_yaml_masks_the_password(make_cfg):
+    text = to_yaml(make_cfg("tracking.uri=http://u:hunter2@127.0.0.1:5000"))
+    assert "hunter2" not in text and "u:***@127.0.0.1" in text

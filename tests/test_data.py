@@ -1,0 +1,61 @@
+"""Data sets load as the config names them, and the split is stratified and seeded."""
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from ebm_study import data
+from ebm_study.errors import UserError
+
+
+def csv_cfg(path, target="label"):
+    return OmegaConf.create({"name": "mine", "source": "csv", "path": str(path), "target": target})
+
+
+def test_breast_cancer_is_the_bundled_copy():
+    table = data.load(OmegaConf.create({"name": "breast_cancer", "source": "sklearn"}))
+    assert table.X.shape == (569, 30)
+    assert sorted(table.y.unique()) == [0, 1]
+    assert "worst radius" in table.X.columns
+
+
+def test_split_is_stratified_and_seeded():
+    table = data.load(OmegaConf.create({"name": "breast_cancer", "source": "sklearn"}))
+    a = data.split(table, 0.2, True, seed=3)
+    b = data.split(table, 0.2, True, seed=3)
+    c = data.split(table, 0.2, True, seed=4)
+    assert len(a.X_test) == 114 and len(a.X_train) == 455
+    assert a.X_test.index.equals(b.X_test.index)
+    assert not a.X_test.index.equals(c.X_test.index)
+    # Stratified: class shares of train and test agree to within one row.
+    assert abs(a.y_test.mean() - table.y.mean()) < 1 / len(a.y_test)
+
+
+def test_a_users_csv_loads_with_its_target_column(tmp_path):
+    path = tmp_path / "mine.csv"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.1, 0.2, 0.3], "label": [0, 1, 0]}).to_csv(
+        path, index=False
+    )
+    table = data.load(csv_cfg(path))
+    assert list(table.X.columns) == ["a", "b"]
+    assert table.y.tolist() == [0, 1, 0]
+    assert table.source == str(path.resolve())
+
+
+def test_missing_csv_names_the_path(tmp_path):
+    with pytest.raises(UserError, match=r"data.path=.*nope.csv.* is not a file"):
+        data.load(csv_cfg(tmp_path / "nope.csv"))
+
+
+def test_missing_target_names_it_and_the_columns(tmp_path):
+    path = tmp_path / "mine.csv"
+    pd.DataFrame({"a": [1], "b": [2]}).to_csv(path, index=False)
+    with pytest.raises(UserError, match=r"data.target='label' is not a column .* columns: a, b"):
+        data.load(csv_cfg(path))
+
+
+def test_empty_csv_is_refused(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(UserError, match="not a readable CSV"):
+        data.load(csv_cfg(path))

@@ -1,0 +1,29 @@
+"""A sweep knows which keys it varies; runs are named for them."""
+
+from ebm_study.overrides import run_name, swept_keys
+
+
+def test_swept_keys_come_from_the_command_line_and_the_sweeper():
+    overrides = ["split_seed=range(5)", "model.learning_rate=0.01,0.05", "model.outer_bags=2"]
+    assert swept_keys(overrides, None) == ["split_seed", "model.learning_rate"]
+    assert swept_keys(["experiment=quick"], {"split_seed": "range(4)", "model_seed": "0,1"}) == [
+        "split_seed",
+        "model_seed",
+    ]
+
+
+def test_a_plain_command_line_value_fixes_a_sweeper_key():
+    assert swept_keys(["model_seed=3"], {"split_seed": "range(4)", "model_seed": "0,1"}) == [
+        "split_seed"
+    ]
+
+
+def test_run_name_says_what_differs_with_short_keys():
+    job = ["split_seed=3", "model.learning_rate=0.05", "model.outer_bags=2", "experiment=quick"]
+    assert run_name(job, ["split_seed", "model.learning_rate"]) == "split_seed=3,learning_rate=0.05"
+
+
+def test_single_run_name_lists_its_overrides_but_not_where_it_writes():
+    job = ["model.outer_bags=2", "tracking.uri=sqlite:///x.db", "hydra.run.dir=/tmp/x"]
+    assert run_name(job) == "outer_bags=2"
+    assert run_name([]) == "defaults"
