@@ -11,11 +11,18 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from ebm_study import tracking
+from ebm_study import report, tracking
 from ebm_study.config import to_yaml
 from ebm_study.overrides import swept_keys
+from ebm_study.study import Settings
 
 log = logging.getLogger(__name__)
+
+
+def study_settings(config: DictConfig) -> Settings:
+    return Settings(
+        top_k=int(config.top_k), terms=str(config.study.terms), rbo_p=float(config.study.rbo_p)
+    )
 
 
 class SweepRun(Callback):
@@ -35,7 +42,12 @@ class SweepRun(Callback):
         overrides = list(config.hydra.overrides.task)
         swept = swept_keys(overrides, config.hydra.sweeper.get("params"))
         self.parent_id = tracking.start_sweep(
-            self.experiment_id, str(config.hydra.sweep.dir), swept, overrides, to_yaml(config)
+            self.experiment_id,
+            str(config.hydra.sweep.dir),
+            swept,
+            overrides,
+            to_yaml(config),
+            report.settings_tags(study_settings(config)),
         )
         # Hydra skips on_multirun_end when the sweep itself dies (Ctrl-C, a launcher error):
         # never leave the parent RUNNING.
@@ -45,6 +57,11 @@ class SweepRun(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self.parent_id is None or self.experiment_id is None:
             return
+        try:
+            study = report.publish(self.experiment_id, self.parent_id, study_settings(config))
+            report.print_study(study, self.parent_id)
+        except Exception as err:  # the sweep's runs are safe; `ebm-study-report` can retry
+            log.error("stability study failed: %s: %s", type(err).__name__, err, exc_info=True)
         children = tracking.sweep_children(self.experiment_id, self.parent_id)
         counts = Counter(run.info.status for run in children)
         failed = counts["FAILED"] + counts["KILLED"]

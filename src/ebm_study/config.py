@@ -14,8 +14,10 @@ from omegaconf import DictConfig, OmegaConf
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = PROJECT_ROOT / "conf"
 
-# Seeds say which replicate a run is, not which setting; n_jobs changes speed, not results.
-_NOT_A_SETTING = {"split_seed", "model_seed", "model.random_state", "model.n_jobs"}
+# Seeds say which replicate a run is, not which setting; n_jobs changes speed, not results;
+# the study's own options change how runs are read, not the runs.
+_NOT_A_SETTING = {"split_seed", "model_seed", "model.random_state", "model.n_jobs", "top_k"}
+_NOT_A_SETTING_PREFIX = ("study.",)
 # Where things are written is not part of what a run is.
 _NOT_PARAMS = ("paths.", "tracking.")
 
@@ -55,7 +57,11 @@ def run_params(cfg: DictConfig) -> dict[str, Any]:
 
 def setting(cfg: DictConfig) -> dict[str, Any]:
     """The hyperparameters that define a setting: the run's params without its seeds."""
-    return {k: v for k, v in run_params(cfg).items() if k not in _NOT_A_SETTING}
+    return {
+        k: v
+        for k, v in run_params(cfg).items()
+        if k not in _NOT_A_SETTING and not k.startswith(_NOT_A_SETTING_PREFIX)
+    }
 
 
 def config_key(cfg: DictConfig) -> str:

@@ -19,7 +19,7 @@ import mlflow
 import pandas as pd
 from matplotlib.figure import Figure
 from mlflow.data.code_dataset_source import CodeDatasetSource
-from mlflow.entities import Metric, RunStatus
+from mlflow.entities import Metric, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
@@ -34,6 +34,7 @@ SWEEP_DIR = "ebm_study.sweep_dir"  # Hydra's sweep dir: unique per sweep, known 
 SWEPT = "ebm_study.swept"  # comma-separated config keys the sweep varies
 CONFIG_KEY = "config_key"
 PARENT = "mlflow.parentRunId"
+NOTE = "mlflow.note.content"  # the run's description in the UI (Markdown)
 
 MODEL_NAME = "model"  # the logged model's name within a run: runs:/<id>/model
 _MODEL_PACKAGES = ("mlflow", "interpret-core", "scikit-learn", "skops", "pandas", "numpy")
@@ -45,10 +46,7 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
     Call this in the launching process before parallel jobs start: several processes opening a
     fresh SQLite store at once race on its schema migration.
     """
-    uri = str(tracking_cfg["uri"])
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
+    use(str(tracking_cfg["uri"]))
     name = str(tracking_cfg["experiment"])
     client = MlflowClient()
     experiment = client.get_experiment_by_name(name)
@@ -64,6 +62,13 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
         if experiment is None:
             raise
         return experiment.experiment_id
+
+
+def use(uri: str) -> None:
+    """Point MLflow at `uri`; a SQLite file's folder is created if it is missing."""
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
 
 
 @functools.cache
@@ -105,15 +110,29 @@ def _git_commit() -> str | None:
 
 
 def start_sweep(
-    experiment_id: str, sweep_dir: str, swept: list[str], overrides: list[str], config_yaml: str
+    experiment_id: str,
+    sweep_dir: str,
+    swept: list[str],
+    overrides: list[str],
+    config_yaml: str,
+    study_tags: Mapping[str, str],
 ) -> str:
-    """Create the sweep's parent run (left RUNNING until `end_sweep`) and return its id."""
+    """Create the sweep's parent run (left RUNNING until `end_sweep`) and return its id.
+
+    `study_tags` (top_k, terms, rbo_p) let the study be recomputed later from the store alone.
+    """
     client = MlflowClient()
     name = "sweep " + " ".join(overrides) if overrides else "sweep"
     run = client.create_run(
         experiment_id,
         run_name=name[:250],
-        tags={ROLE: "sweep", SWEEP_DIR: sweep_dir, SWEPT: ",".join(swept), **provenance_tags()},
+        tags={
+            ROLE: "sweep",
+            SWEEP_DIR: sweep_dir,
+            SWEPT: ",".join(swept),
+            **study_tags,
+            **provenance_tags(),
+        },
     )
     run_id = run.info.run_id
     client.log_text(run_id, "\n".join(overrides) + "\n", "config/overrides.txt")
@@ -140,6 +159,81 @@ def sweep_children(experiment_id: str, parent_id: str) -> list[mlflow.entities.R
     return MlflowClient().search_runs(
         [experiment_id], filter_string=f"tags.`{PARENT}` = '{parent_id}'", max_results=50000
     )
+
+
+def experiment_id_of(name: str) -> str | None:
+    experiment = MlflowClient().get_experiment_by_name(name)
+    return experiment.experiment_id if experiment else None
+
+
+def newest_sweep(experiment_id: str) -> str | None:
+    """The id of the most recently started sweep parent run in the experiment."""
+    runs = MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{ROLE}` = 'sweep'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def get_run(run_id: str) -> mlflow.entities.Run | None:
+    try:
+        return MlflowClient().get_run(run_id)
+    except MlflowException:
+        return None
+
+
+def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
+    """One row a job of the sweep, indexed by run_id: status, config_key, params, metrics."""
+    rows = []
+    for run in sweep_children(experiment_id, parent_id):
+        rows.append(
+            {
+                "run_id": run.info.run_id,
+                "run_name": run.info.run_name,
+                "status": run.info.status,
+                CONFIG_KEY: run.data.tags.get(CONFIG_KEY, ""),
+                **run.data.params,
+                **run.data.metrics,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return frame.set_index("run_id") if rows else frame
+
+
+def load_importances(experiment_id: str, run_ids: list[str]) -> pd.DataFrame:
+    """The importance tables of these runs, stacked, with a run_id column."""
+    return MlflowClient().load_table(
+        experiment_id, "importance.json", run_ids=list(run_ids), extra_columns=["run_id"]
+    )
+
+
+def log_study(
+    run_id: str,
+    metrics: Mapping[str, float],
+    tables: Mapping[str, pd.DataFrame],
+    figures: Mapping[str, Figure],
+    note: str,
+    tags: Mapping[str, str],
+) -> None:
+    """Write a study onto the sweep's parent run, replacing an earlier one."""
+    client = MlflowClient()
+    now = _now_ms()
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+        tags=[RunTag(k, str(v)) for k, v in {**tags, NOTE: note}.items()],
+    )
+    existing = {a.path for a in client.list_artifacts(run_id)}
+    for path, table in tables.items():
+        if path in existing:
+            # log_table appends to an existing table; a recomputed study replaces it.
+            client.log_text(run_id, table.to_json(orient="split", index=False), path)
+        else:
+            client.log_table(run_id, table, path)
+    for path, figure in figures.items():
+        client.log_figure(run_id, figure, path)
 
 
 def end_sweep(parent_id: str, status: str, summary: Mapping[str, float]) -> None:
@@ -219,7 +313,14 @@ def log_dataset(
         name=name,
         targets=target,
     )
-    mlflow.log_input(dataset, context=context)
+    try:
+        mlflow.log_input(dataset, context=context)
+    except MlflowException as err:
+        # Two jobs logging the same new dataset at once both insert it; the loser retries and
+        # finds the winner's row (SQL stores check-then-insert without a lock).
+        if "UNIQUE constraint" not in str(err) and "IntegrityError" not in str(err):
+            raise
+        mlflow.log_input(dataset, context=context)
 
 
 def _dataset_source(source: str) -> str | CodeDatasetSource:

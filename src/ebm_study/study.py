@@ -1,0 +1,305 @@
+"""The stability study of a sweep, from its runs' importance tables; pure pandas, no MLflow.
+
+Groups: the whole sweep, and each setting (`config_key`) across its seeds. Within a setting
+whose runs vary both seeds, split-seed and model-seed variation are measured apart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ebm_study import stability
+
+TERMS = ("all", "mains")
+SEEDS = ("split_seed", "model_seed")
+RELIABLE = 0.9  # a term in at least this share of top-k sets is "reliably" on top
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the study reads the runs: top_k terms count as "on top"; terms=mains drops pairs."""
+
+    top_k: int = 5
+    terms: str = "all"
+    rbo_p: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1:
+            raise ValueError(f"top_k={self.top_k} must be at least 1")
+        if self.terms not in TERMS:
+            raise ValueError(f"study.terms={self.terms!r} is unknown; allowed: {', '.join(TERMS)}")
+        if not 0 < self.rbo_p < 1:
+            raise ValueError(f"study.rbo_p={self.rbo_p} must be in (0, 1)")
+
+
+@dataclass
+class Study:
+    settings: Settings
+    n_runs: int
+    n_failed: int
+    headline: dict[str, float]  # the whole sweep: metric name -> value (nan when undefined)
+    notes: list[str]  # why a measure is undefined, in words
+    by_config: pd.DataFrame  # one row a setting
+    topk_frequency: pd.DataFrame  # one row a term, whole sweep
+    ranks: pd.DataFrame  # runs x terms, 1 = most important
+    labels: dict[str, str] = field(default_factory=dict)  # config_key -> "learning_rate=0.05"
+
+
+def score_matrix(importances: pd.DataFrame, terms: str = "all") -> pd.DataFrame:
+    """Runs x terms importance matrix from the long table (run_id, term, importance, kind).
+
+    A term a run does not have (a pair another setting found) scores 0: it was not selected.
+    """
+    if terms == "mains":
+        importances = importances[importances["kind"] == "main"]
+    matrix = importances.pivot_table(
+        index="run_id", columns="term", values="importance", aggfunc="first", fill_value=0.0
+    )
+    matrix.columns.name = None
+    return matrix
+
+
+def measures(scores: pd.DataFrame, settings: Settings) -> tuple[dict[str, float], list[str]]:
+    """Every set measure of one group of runs, and notes on those that are undefined."""
+    values = scores.to_numpy(dtype=float)
+    M, d = values.shape
+    k = settings.top_k
+    Z = stability.top_k(values, k)
+    notes: list[str] = []
+    if k >= d:
+        notes.append(f"top_k={k} is not below the number of terms ({d}): every run selects all")
+    nog = stability.nogueira(Z)
+    if not nog.defined and nog.note and nog.note not in " ".join(notes):
+        notes.append(nog.note)
+    kun = stability.kuncheva(Z)
+    jac = stability.jaccard(Z)
+    rbo = stability.rbo(values, settings.rbo_p)
+    conc = stability.kendall_w(stability.ranks(values))
+    gap = stability.boundary_gap(values, k)
+    row = {
+        "n_runs": M,
+        "nogueira": nog.value,
+        "nogueira_ci_low": nog.ci_low,
+        "nogueira_ci_high": nog.ci_high,
+        "kuncheva": kun.value,
+        "jaccard": jac.value,
+        "jaccard_ci_low": jac.ci_low,
+        "jaccard_ci_high": jac.ci_high,
+        "jaccard_chance": stability.jaccard_chance(min(k, d), d),
+        "rbo": rbo.value,
+        "rbo_ci_low": rbo.ci_low,
+        "rbo_ci_high": rbo.ci_high,
+        "kendall_w": conc.w,
+        "kendall_w_p_value": conc.p_value,
+        "topk_gap_median": float(np.median(gap)) if not np.all(np.isnan(gap)) else math.nan,
+    }
+    return row, notes
+
+
+def seed_attribution(scores: pd.DataFrame, runs: pd.DataFrame, settings: Settings) -> dict:
+    """Nogueira's Phi across one seed with the other held fixed, averaged over the fixed values.
+
+    `nogueira_split_seed` is the instability the data split causes, `nogueira_model_seed` the
+    model's own; nan when the group does not vary that seed.
+    """
+    out = {}
+    for varied, fixed in (("split_seed", "model_seed"), ("model_seed", "split_seed")):
+        phis = []
+        for _, members in runs.loc[scores.index].groupby(fixed):
+            if members[varied].nunique() >= 2:
+                Z = stability.top_k(scores.loc[members.index].to_numpy(float), settings.top_k)
+                est = stability.nogueira(Z)
+                if est.defined:
+                    phis.append(est.value)
+        out[f"nogueira_{varied}"] = float(np.mean(phis)) if phis else math.nan
+    return out
+
+
+def topk_frequency(scores: pd.DataFrame, kinds: pd.Series, k: int) -> pd.DataFrame:
+    """Per term: how often it is in the top k (Wilson 95% interval), its ranks and importance."""
+    values = scores.to_numpy(float)
+    M = len(values)
+    Z = stability.top_k(values, k)
+    R = stability.ranks(values)
+    count = Z.sum(axis=0)
+    low, high = stability.wilson(count, M)
+    table = pd.DataFrame(
+        {
+            "term": scores.columns,
+            "kind": [kinds.get(t, "main") for t in scores.columns],
+            "topk_count": count,
+            "topk_frequency": count / M,
+            "topk_ci_low": low,
+            "topk_ci_high": high,
+            "median_rank": np.median(R, axis=0),
+            "min_rank": R.min(axis=0),
+            "max_rank": R.max(axis=0),
+            "mean_importance": values.mean(axis=0),
+            "sd_importance": values.std(axis=0, ddof=1) if M > 1 else np.zeros(values.shape[1]),
+        }
+    )
+    table = table.sort_values(["topk_frequency", "median_rank"], ascending=[False, True])
+    return table.reset_index(drop=True)
+
+
+def setting_labels(runs: pd.DataFrame, swept: list[str]) -> dict[str, str]:
+    """config_key -> the swept hyperparameters that set it apart, e.g. `learning_rate=0.05`."""
+    keys = [k for k in swept if k not in SEEDS and k in runs.columns]
+    labels = {}
+    for key, members in runs.groupby("config_key"):
+        first = members.iloc[0]
+        text = ",".join(f"{k.rsplit('.', 1)[-1]}={first[k]}" for k in keys)
+        labels[str(key)] = text or str(key)
+    return labels
+
+
+def run_study(
+    runs: pd.DataFrame,
+    importances: pd.DataFrame,
+    settings: Settings,
+    swept: list[str] | None = None,
+    n_failed: int = 0,
+) -> Study:
+    """The whole study of a sweep.
+
+    `runs` is indexed by run_id with columns config_key, split_seed, model_seed, f1 and the
+    swept params; `importances` is the long table of every finished run's importance.
+    """
+    runs = runs.sort_values(
+        ["config_key", *[s for s in SEEDS if s in runs]],
+        key=lambda col: pd.to_numeric(col, errors="coerce") if col.name in SEEDS else col,
+        kind="mergesort",
+    )
+    scores = score_matrix(importances, settings.terms).reindex(runs.index).fillna(0.0)
+    kinds = importances.drop_duplicates("term").set_index("term")["kind"]
+    headline, notes = measures(scores, settings)
+    headline.update(seed_attribution(scores, runs, settings))
+    headline["mean_f1"] = float(runs["f1"].astype(float).mean())
+
+    labels = setting_labels(runs, swept or [])
+    rows = []
+    for key, members in runs.groupby("config_key", sort=False):
+        row, _ = measures(scores.loc[members.index], settings)
+        row.update(seed_attribution(scores.loc[members.index], runs, settings))
+        f1 = members["f1"].astype(float)
+        params = {c: members.iloc[0][c] for c in swept or [] if c in members and c not in SEEDS}
+        rows.append(
+            {
+                "config_key": key,
+                "setting": labels[str(key)],
+                **params,
+                **row,
+                "mean_f1": f1.mean(),
+                "sd_f1": f1.std(ddof=1) if len(f1) > 1 else 0.0,
+            }
+        )
+    by_config = pd.DataFrame(rows).sort_values("nogueira", ascending=False, na_position="last")
+
+    rank_matrix = pd.DataFrame(
+        stability.ranks(scores.to_numpy(float)), index=scores.index, columns=scores.columns
+    )
+    return Study(
+        settings=settings,
+        n_runs=len(runs),
+        n_failed=n_failed,
+        headline=headline,
+        notes=notes,
+        by_config=by_config.reset_index(drop=True),
+        topk_frequency=topk_frequency(scores, kinds, settings.top_k),
+        ranks=rank_matrix,
+        labels=labels,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The study in words
+
+
+def _fmt(x: float, digits: int = 2) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def headline_sentence(study: Study) -> str:
+    h = study.headline
+    k = study.settings.top_k
+    if math.isnan(h["nogueira"]):
+        why = "; ".join(study.notes) or "undefined"
+        return f"Top-{k} stability over {study.n_runs} runs is undefined: {why}."
+    return (
+        f"Top-{k} stability over {study.n_runs} runs: Nogueira's Phi = {_fmt(h['nogueira'])} "
+        f"(95% CI {_fmt(h['nogueira_ci_low'])} to {_fmt(h['nogueira_ci_high'])}; "
+        f"1 = the same {k} terms every time, 0 = no better than chance)."
+    )
+
+
+def summary_markdown(study: Study) -> str:
+    """A short report for the sweep's parent run: which terms hold, which swap, how sure."""
+    k = study.settings.top_k
+    h = study.headline
+    freq = study.topk_frequency
+    reliable = freq[freq["topk_frequency"] >= RELIABLE]
+    swapping = freq[(freq["topk_frequency"] > 0) & (freq["topk_frequency"] < RELIABLE)]
+
+    def listed(rows: pd.DataFrame) -> str:
+        return (
+            ", ".join(f"**{r.term}** ({r.topk_frequency:.0%})" for r in rows.itertuples()) or "none"
+        )
+
+    lines = [f"## Top-{k} stability", "", headline_sentence(study), ""]
+    lines += [
+        f"- Reliably in the top {k} (at least {RELIABLE:.0%} of runs): {listed(reliable)}.",
+        f"- Swapping places (in some top-{k} sets, not in others): {listed(swapping)}.",
+        f"- Mean pairwise Jaccard {_fmt(h['jaccard'])} (random top-{k} sets: "
+        f"{_fmt(h['jaccard_chance'])}); rank-biased overlap of the full rankings "
+        f"(p = {study.settings.rbo_p}) {_fmt(h['rbo'])}; Kendall's W {_fmt(h['kendall_w'])}.",
+        f"- Median gap between the {k}th and {k + 1}th importance: {_fmt(h['topk_gap_median'], 3)}"
+        " (near 0: the boundary is nearly a tie).",
+    ]
+    split, model = h.get("nogueira_split_seed", math.nan), h.get("nogueira_model_seed", math.nan)
+    if not (math.isnan(split) and math.isnan(model)):
+        lines.append(
+            f"- Attribution: Phi across split seeds (model seed fixed) {_fmt(split)}, "
+            f"across model seeds (split fixed) {_fmt(model)}; the lower one causes more churn."
+        )
+    if study.n_failed:
+        lines.append(f"- {study.n_failed} run(s) failed and are left out of the study.")
+    for note in study.notes:
+        lines.append(f"- Note: {note}.")
+    if len(study.by_config) > 1:
+        lines += ["", "### Per setting", "", settings_table(study).to_markdown(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def settings_table(study: Study) -> pd.DataFrame:
+    """The headline table, one row a setting then the whole sweep, formatted for people."""
+    rows = [
+        {
+            "setting": r["setting"],
+            "runs": int(r["n_runs"]),
+            "nogueira (95% CI)": f"{_fmt(r['nogueira'])} "
+            f"({_fmt(r['nogueira_ci_low'])}, {_fmt(r['nogueira_ci_high'])})",
+            "jaccard": _fmt(r["jaccard"]),
+            "rbo": _fmt(r["rbo"]),
+            "kendall_w": _fmt(r["kendall_w"]),
+            "mean_f1": _fmt(r["mean_f1"], 3),
+        }
+        for _, r in study.by_config.iterrows()
+    ]
+    h = study.headline
+    rows.append(
+        {
+            "setting": "whole sweep",
+            "runs": study.n_runs,
+            "nogueira (95% CI)": f"{_fmt(h['nogueira'])} "
+            f"({_fmt(h['nogueira_ci_low'])}, {_fmt(h['nogueira_ci_high'])})",
+            "jaccard": _fmt(h["jaccard"]),
+            "rbo": _fmt(h["rbo"]),
+            "kendall_w": _fmt(h["kendall_w"]),
+            "mean_f1": _fmt(h["mean_f1"], 3),
+        }
+    )
+    return pd.DataFrame(rows)
