@@ -71,7 +71,6 @@ def publish(experiment_id: str, parent_id: str, settings: Settings | None = None
         name if name == "mean_f1" else f"stability_{name}": value
         for name, value in study.headline.items()
     }
-    metrics["stability_n_runs"] = study.n_runs
     tables = {
         "stability_by_config.json": study.by_config,
         "topk_frequency.json": study.topk_frequency,

@@ -101,7 +101,7 @@ def measures(scores: pd.DataFrame, settings: Settings) -> tuple[dict[str, float]
 
 
 def seed_attribution(scores: pd.DataFrame, runs: pd.DataFrame, settings: Settings) -> dict:
-    """Nogueira's Phi across one seed with the other held fixed, averaged over the fixed values.
+    """Nogueira's Phi across one seed, the other seed and the setting held fixed, averaged.
 
     `nogueira_split_seed` is the instability the data split causes, `nogueira_model_seed` the
     model's own; nan when the group does not vary that seed.
@@ -109,7 +109,8 @@ def seed_attribution(scores: pd.DataFrame, runs: pd.DataFrame, settings: Setting
     out = {}
     for varied, fixed in (("split_seed", "model_seed"), ("model_seed", "split_seed")):
         phis = []
-        for _, members in runs.loc[scores.index].groupby(fixed):
+        # Hold the setting fixed too: across settings, hyperparameters would count as seed churn.
+        for _, members in runs.loc[scores.index].groupby([fixed, "config_key"]):
             if members[varied].nunique() >= 2:
                 Z = stability.top_k(scores.loc[members.index].to_numpy(float), settings.top_k)
                 est = stability.nogueira(Z)
@@ -285,6 +286,8 @@ def settings_table(study: Study) -> pd.DataFrame:
             "jaccard": _fmt(r["jaccard"]),
             "rbo": _fmt(r["rbo"]),
             "kendall_w": _fmt(r["kendall_w"]),
+            "phi split/model seed": f"{_fmt(r['nogueira_split_seed'])}/"
+            f"{_fmt(r['nogueira_model_seed'])}",
             "mean_f1": _fmt(r["mean_f1"], 3),
         }
         for _, r in study.by_config.iterrows()
@@ -299,6 +302,8 @@ def settings_table(study: Study) -> pd.DataFrame:
             "jaccard": _fmt(h["jaccard"]),
             "rbo": _fmt(h["rbo"]),
             "kendall_w": _fmt(h["kendall_w"]),
+            "phi split/model seed": f"{_fmt(h['nogueira_split_seed'])}/"
+            f"{_fmt(h['nogueira_model_seed'])}",
             "mean_f1": _fmt(h["mean_f1"], 3),
         }
     )
