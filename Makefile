@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 # The venv is rebuilt when pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 UI_PORT ?= 5000
+SERVE_PORT ?= 5001
+MODEL ?= models:/ebm-study@champion
 STORE := sqlite:///$(CURDIR)/mlruns/mlflow.db
 
 $(STAMP): pyproject.toml
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-.PHONY: help setup run test test-all lint ui clean-store
+.PHONY: help setup run test test-all lint ui serve clean-store
 
 ## help: list the targets
 help:
@@ -46,6 +48,11 @@ lint: $(STAMP)
 ## ui: the MLflow UI on the embedded store, at http://127.0.0.1:$(UI_PORT)
 ui: $(STAMP)
 	$(BIN)/mlflow ui --backend-store-uri $(STORE) --host 127.0.0.1 --port $(UI_PORT)
+
+## serve: MLflow's model server for the champion, at http://127.0.0.1:$(SERVE_PORT)/invocations
+serve: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-$(STORE)}" \
+	  $(BIN)/mlflow models serve -m "$(MODEL)" --env-manager local -h 127.0.0.1 -p $(SERVE_PORT)
 
 ## clean-store: delete every run in mlruns/ (asks first)
 clean-store:

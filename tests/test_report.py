@@ -124,7 +124,7 @@ def test_report_with_other_settings_and_by_sweep_id(sweep):
     ("args", "message"),
     [
         (["--experiment", "nope"], "--experiment='nope' does not exist"),
-        (["--sweep", "0123456789abcdef0123456789abcdef"], "is not a run"),
+        (["--sweep", "0123456789abcdef0123456789abcdef"], "is not a sweep run"),
         (["--top-k", "0"], "top_k=0 must be at least 1"),
     ],
 )

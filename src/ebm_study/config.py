@@ -34,6 +34,15 @@ def resolved(cfg: DictConfig) -> dict[str, Any]:
     return OmegaConf.to_container(ours, resolve=True)
 
 
+def compose_default(overrides: list[str] | None = None) -> DictConfig:
+    """The config a plain `ebm-study` would use: how the other commands find the same store."""
+    from hydra import compose, initialize_config_dir
+
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=overrides or [])
+
+
 def flatten(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as dotted keys: `model.learning_rate`."""
     container = resolved(cfg)

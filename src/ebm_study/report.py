@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ebm_study import plots, tracking
+from ebm_study.config import compose_default
 from ebm_study.errors import UserError
 from ebm_study.study import (
     Settings,
@@ -107,17 +108,39 @@ def print_study(study: Study, parent_id: str) -> None:
         print(settings_table(study).to_string(index=False))
 
 
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """--sweep, --experiment and --tracking-uri, shared by the commands that read a sweep."""
+    parser.add_argument("--sweep", help="the sweep's parent run id (default: the newest sweep)")
+    parser.add_argument("--experiment", help="experiment name (default: from the config)")
+    parser.add_argument(
+        "--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or mlruns/mlflow.db)"
+    )
+
+
+def find_sweep_run(sweep: str | None, experiment: str | None, uri: str | None):
+    """Connect to the store the config names (or `uri`) and return the sweep's parent run."""
+    tracking_cfg = compose_default().tracking
+    tracking.use(uri or str(tracking_cfg.uri))
+    name = experiment or str(tracking_cfg.experiment)
+    experiment_id = tracking.experiment_id_of(name)
+    if experiment_id is None:
+        raise UserError(f"--experiment={name!r} does not exist in {tracking.describe_uri()}")
+    parent_id = sweep or tracking.newest_sweep(experiment_id)
+    if parent_id is None:
+        raise UserError(f"experiment {name!r} has no sweep yet; run `ebm-study -m ...` first")
+    parent = tracking.get_run(parent_id)
+    if parent is None or parent.data.tags.get(tracking.ROLE) != "sweep":
+        raise UserError(f"--sweep={parent_id} is not a sweep run in {tracking.describe_uri()}")
+    return parent
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ebm-study-report",
         description="Recompute a sweep's top-k stability study from MLflow and log it on the "
         "sweep's parent run.",
     )
-    parser.add_argument("--sweep", help="the sweep's parent run id (default: the newest sweep)")
-    parser.add_argument("--experiment", help="experiment name (default: from the config)")
-    parser.add_argument(
-        "--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI or mlruns/mlflow.db)"
-    )
+    add_sweep_arguments(parser)
     parser.add_argument("--top-k", type=int, help="terms that count as on top (default: sweep's)")
     parser.add_argument("--terms", choices=("all", "mains"), help="let pair terms compete or not")
     parser.add_argument("--rbo-p", type=float, help="rank-biased overlap persistence in (0, 1)")
@@ -125,37 +148,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _default_tracking() -> dict:
-    """The tracking config a plain `ebm-study` would use, so both commands see one store."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    from ebm_study.config import CONF_DIR, register_resolvers
-
-    register_resolvers()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config")
-    return OmegaConf.to_container(cfg.tracking, resolve=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Console script `ebm-study-report`."""
     args = _parser().parse_args(argv)
     try:
-        tracking_cfg = _default_tracking()
-        if args.tracking_uri:
-            tracking_cfg["uri"] = args.tracking_uri
-        name = args.experiment or tracking_cfg["experiment"]
-        tracking.use(tracking_cfg["uri"])
-        experiment_id = tracking.experiment_id_of(name)
-        if experiment_id is None:
-            raise UserError(f"--experiment={name!r} does not exist in {tracking.describe_uri()}")
-        parent_id = args.sweep or tracking.newest_sweep(experiment_id)
-        if parent_id is None:
-            raise UserError(f"experiment {name!r} has no sweep yet; run `ebm-study -m ...` first")
-        parent = tracking.get_run(parent_id)
-        if parent is None:
-            raise UserError(f"--sweep={parent_id} is not a run in {tracking.describe_uri()}")
+        parent = find_sweep_run(args.sweep, args.experiment, args.tracking_uri)
+        parent_id = parent.info.run_id
         try:
             settings = settings_from_tags(
                 parent.data.tags, top_k=args.top_k, terms=args.terms, rbo_p=args.rbo_p

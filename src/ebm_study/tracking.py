@@ -25,6 +25,7 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from ebm_study.config import PROJECT_ROOT, mask_uri
+from ebm_study.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -188,11 +189,14 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
     """One row a job of the sweep, indexed by run_id: status, config_key, params, metrics."""
     rows = []
     for run in sweep_children(experiment_id, parent_id):
+        outputs = run.outputs.model_outputs if run.outputs else []
         rows.append(
             {
                 "run_id": run.info.run_id,
                 "run_name": run.info.run_name,
                 "status": run.info.status,
+                "start_time": run.info.start_time,
+                "model_uri": f"models:/{outputs[0].model_id}" if outputs else None,
                 CONFIG_KEY: run.data.tags.get(CONFIG_KEY, ""),
                 **run.data.params,
                 **run.data.metrics,
@@ -363,6 +367,59 @@ def _quiet_mlflow_hints() -> Iterator[None]:
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
         warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
         yield
+
+
+# ---------------------------------------------------------------------------------------------
+# The model registry: versions and the champion alias (stages are deprecated).
+
+
+def registered_version_for_run(name: str, run_id: str) -> str | None:
+    """The version of registered model `name` already made from this run, if any."""
+    try:
+        versions = MlflowClient().search_model_versions(f"name='{name}' and run_id='{run_id}'")
+    except MlflowException:
+        return None
+    return str(min(int(v.version) for v in versions)) if versions else None
+
+
+def register_version(name: str, model_uri: str, description: str, tags: Mapping[str, str]) -> str:
+    """Register `model_uri` as a new version of `name` (created if new); return the version."""
+    client = MlflowClient()
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        client.create_registered_model(
+            name, description="ExplainableBoostingClassifier champions promoted by ebm-study."
+        )
+    version = mlflow.register_model(model_uri, name, tags=dict(tags)).version
+    client.update_model_version(name, version, description=description)
+    return str(version)
+
+
+def describe_version(name: str, version: str, description: str, tags: Mapping[str, str]) -> None:
+    client = MlflowClient()
+    client.update_model_version(name, version, description=description)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    MlflowClient().set_registered_model_alias(name, alias, version)
+
+
+def load_model(model_uri: str):
+    """The fitted estimator behind a models:/ or runs:/ URI, and its input column names."""
+    try:
+        model = mlflow.sklearn.load_model(model_uri)
+        info = mlflow.models.get_model_info(model_uri)
+    except (MlflowException, OSError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(f"--model={model_uri!r} cannot be loaded: {first}") from err
+    schema = info.signature.inputs if info.signature else None
+    columns = (
+        [(c.name, getattr(c.type, "name", str(c.type))) for c in schema.inputs] if schema else []
+    )
+    return model, columns
 
 
 def describe_uri() -> str:
