@@ -138,7 +138,9 @@ def promote(
     version = tracking.registered_version_for_run(name, choice.run_id)
     created = version is None
     if created:
-        version = tracking.register_version(name, choice.model_uri, description, tags)
+        version = tracking.register_version(
+            name, choice.model_uri, choice.run_id, description, tags
+        )
     else:
         tracking.describe_version(name, version, description, tags)
     tracking.set_alias(name, ALIAS, version)

@@ -382,8 +382,10 @@ def registered_version_for_run(name: str, run_id: str) -> str | None:
     return str(min(int(v.version) for v in versions)) if versions else None
 
 
-def register_version(name: str, model_uri: str, description: str, tags: Mapping[str, str]) -> str:
-    """Register `model_uri` as a new version of `name` (created if new); return the version."""
+def register_version(
+    name: str, model_uri: str, run_id: str, description: str, tags: Mapping[str, str]
+) -> str:
+    """Register a run's logged model (`models:/<model id>`) as a new version of `name`."""
     client = MlflowClient()
     try:
         client.get_registered_model(name)
@@ -391,9 +393,15 @@ def register_version(name: str, model_uri: str, description: str, tags: Mapping[
         client.create_registered_model(
             name, description="ExplainableBoostingClassifier champions promoted by ebm-study."
         )
-    version = mlflow.register_model(model_uri, name, tags=dict(tags)).version
-    client.update_model_version(name, version, description=description)
-    return str(version)
+    version = client.create_model_version(
+        name,
+        source=model_uri,
+        run_id=run_id,
+        tags=dict(tags),
+        description=description,
+        model_id=model_uri.removeprefix("models:/"),
+    )
+    return str(version.version)
 
 
 def describe_version(name: str, version: str, description: str, tags: Mapping[str, str]) -> None:
