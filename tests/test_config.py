@@ -61,7 +61,7 @@ def test_env_tracking_uri_wins_over_the_embedded_store(make_cfg, monkeypatch):
     [
         ("data=csv", lambda c: c.data.source == "csv"),
         ("tracking=server", lambda c: c.hydra.runtime.choices.tracking == "server"),
-        ("experiment=quick", lambda c: c.hydra.launcher.n_jobs == 2 and c.model.n_jobs == 1),
+        ("experiment=quick", lambda c: c.hydra.launcher.n_jobs == 2 and c.model.n_jobs == "auto"),
         ("experiment=paper", lambda c: c.model.interactions == "3x" and c.split_seed == 42),
         ("experiment=grid", lambda c: "model.max_bins" in c.hydra.sweeper.params),
     ],
@@ -106,3 +106,27 @@ def test_tracking_password_is_masked():
 def test_config_yaml_masks_the_password(make_cfg):
     text = to_yaml(make_cfg("tracking.uri=http://u:hunter2@127.0.0.1:5000"))
     assert "hunter2" not in text and "u:***@127.0.0.1" in text
+
+
+def test_n_jobs_auto_shares_the_cores_among_parallel_jobs():
+    from omegaconf import OmegaConf
+
+    from ebm_study.model import resolve_n_jobs
+    from ebm_study.train import parallel_jobs
+
+    assert resolve_n_jobs("auto", cores=2, parallel_jobs=1) == 2
+    assert resolve_n_jobs("auto", cores=2, parallel_jobs=2) == 1
+    assert resolve_n_jobs("auto", cores=8, parallel_jobs=3) == 2
+    assert resolve_n_jobs(-2, cores=8) == -2
+    joblib = OmegaConf.create({"_target_": "hydra_plugins.hydra_joblib_launcher.X", "n_jobs": -1})
+    assert parallel_jobs(joblib, cores=4) == 4
+    assert parallel_jobs(OmegaConf.create({**joblib, "n_jobs": 2}), cores=4) == 2
+    assert parallel_jobs(OmegaConf.create({"_target_": "hydra._internal.BasicLauncher"}), 4) == 1
+
+
+def test_a_bad_n_jobs_names_the_value():
+    from ebm_study.errors import UserError
+    from ebm_study.model import resolve_n_jobs
+
+    with pytest.raises(UserError, match="model.n_jobs='many' must be 'auto' or a whole number"):
+        resolve_n_jobs("many", cores=2)

@@ -303,3 +303,24 @@ def test_mlflow_serves_the_champion(sweep):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_a_sweep_without_models_still_gets_a_champion_by_refitting(tmp_path):
+    result = run_cli(
+        "-m", "split_seed=0,1", *TINY, *store_overrides(tmp_path), "tracking.log_model=false"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    out = cli("ebm-study-promote", "--tracking-uri", uri)
+    assert out.returncode == 0, out.stderr
+    version = champion(uri)
+    run = MlflowClient().get_run(version.run_id)
+    assert run.info.status == "FINISHED"  # logging the model into it did not reopen it for good
+    ebm = mlflow.sklearn.load_model("models:/ebm-study@champion")
+    X = load_breast_cancer(as_frame=True).data
+    assert np.array_equal(
+        ebm.predict(X), mlflow.sklearn.load_model(f"runs:/{run.info.run_id}/model").predict(X)
+    )
+    # A second promotion finds the version made by the first, with no second refit.
+    again = cli("ebm-study-promote", "--tracking-uri", uri)
+    assert "already registered" in again.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def load(data_cfg: DictConfig) -> Table:
     raise UserError(f"data.source={data_cfg.source!r} is unknown; allowed: {', '.join(SOURCES)}")
 
 
+@functools.cache
 def _breast_cancer(name: str) -> Table:
     from sklearn.datasets import load_breast_cancer
 
@@ -52,6 +54,13 @@ def _breast_cancer(name: str) -> Table:
 def _csv(path: Path, target: str, name: str) -> Table:
     if not path.is_file():
         raise UserError(f"data.path={str(path)!r} is not a file; give the path of a CSV file")
+    stat = path.stat()
+    # Jobs of a sweep that run in one process read the file once; an edit invalidates it.
+    return _read_csv(path.resolve(), stat.st_mtime_ns, stat.st_size, target, name)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_csv(path: Path, mtime_ns: int, size: int, target: str, name: str) -> Table:
     try:
         frame = pd.read_csv(path)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:

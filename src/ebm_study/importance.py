@@ -35,7 +35,8 @@ def table(ebm) -> pd.DataFrame:
 def bar_chart(importances: pd.DataFrame, title: str = "Term importance") -> Figure:
     """Horizontal bars, most important at the top, tall enough that every label reads."""
     n = len(importances)
-    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.28 * n + 1.0)))
+    height = max(2.5, 0.28 * n + 1.0)
+    fig, ax = plt.subplots(figsize=(8, height))
     colors = ["tab:orange" if k == "pair" else "tab:blue" for k in importances["kind"]]
     ax.barh(importances["term"], importances["importance"], color=colors)
     ax.invert_yaxis()
@@ -53,5 +54,9 @@ def bar_chart(importances: pd.DataFrame, title: str = "Term importance") -> Figu
             ],
             loc="lower right",
         )
-    fig.tight_layout()
+    # Margins from the longest label: tight_layout measures every text and costs a tenth of a
+    # second a run. About 0.075 inch a character at 9 points.
+    longest = max((len(str(t)) for t in importances["term"]), default=10)
+    left = min(0.6, (0.075 * longest + 0.25) / 8)
+    fig.subplots_adjust(left=left, right=0.97, top=1 - 0.45 / height, bottom=0.55 / height)
     return fig

@@ -9,6 +9,21 @@ import pandas as pd
 from interpret.glassbox import ExplainableBoostingClassifier
 from omegaconf import DictConfig, OmegaConf
 
+from ebm_study.errors import UserError
+
+
+def resolve_n_jobs(n_jobs: int | str, cores: int, parallel_jobs: int = 1) -> int:
+    """EBM processes for its bags. "auto" shares the cores among the jobs a launcher runs at
+    once (joblib's 2 workers on 2 cores: 1 each; the basic launcher: all), so cores are neither
+    idle nor oversubscribed. A number is kept as given (interpret: -1 all cores, -2 all but one).
+    """
+    if n_jobs == "auto":
+        return max(1, cores // max(1, parallel_jobs))
+    try:
+        return int(n_jobs)
+    except (TypeError, ValueError):
+        raise UserError(f"model.n_jobs={n_jobs!r} must be 'auto' or a whole number") from None
+
 
 def build(model_cfg: DictConfig) -> ExplainableBoostingClassifier:
     """An unfitted EBM with every hyperparameter of the `model` config group."""

@@ -12,6 +12,9 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 
+MAX_HEATMAP_RUNS = 150
+
+
 def topk_frequency_chart(freq: pd.DataFrame, k: int, n_runs: int) -> Figure:
     """How often each term is in the top k, with Wilson 95% intervals; terms ever on top."""
     shown = freq[freq["topk_count"] > 0]
@@ -44,6 +47,11 @@ def rank_heatmap(ranks: pd.DataFrame, k: int, run_labels: list[str] | None = Non
     """
     order = ranks.median(axis=0).sort_values(kind="mergesort").index
     shown = order[: max(2 * k, 10)]
+    total = len(ranks)
+    labels = run_labels or [str(c) for c in ranks.index]
+    if total > MAX_HEATMAP_RUNS:  # past this, columns are thinner than a pixel
+        keep = np.linspace(0, total - 1, MAX_HEATMAP_RUNS).round().astype(int)
+        ranks, labels = ranks.iloc[keep], [labels[i] for i in keep]
     matrix = ranks[shown].T.to_numpy()
     n_terms, n_runs = matrix.shape
     fig, ax = plt.subplots(
@@ -56,8 +64,13 @@ def rank_heatmap(ranks: pd.DataFrame, k: int, run_labels: list[str] | None = Non
     for i, j in zip(*np.nonzero(matrix <= k), strict=True):
         ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="white", lw=1.2))
     ax.set_yticks(range(n_terms), shown, fontsize=9)
-    labels = run_labels or [str(c) for c in ranks.index]
-    ax.set_xticks(range(n_runs), labels, rotation=90, fontsize=7)
+    if n_runs <= 60:
+        ax.set_xticks(range(n_runs), labels, rotation=90, fontsize=7)
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel(
+            f"runs ({n_runs} of {total} shown, evenly spaced)" if total > n_runs else "runs"
+        )
     bar = fig.colorbar(image, ax=ax, fraction=0.04)
     bar.set_label(f"rank (>{2 * k} lumped)")
     ax.set_title(f"Rank of each term in each run (top {k} outlined)")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ebm_study import report, tracking
+from ebm_study import data, metrics, model, report, tracking
 from ebm_study.config import compose_default
 from ebm_study.errors import UserError
 
@@ -29,7 +29,7 @@ class Choice:
     run_id: str
     run_name: str
     config_key: str
-    model_uri: str
+    model_uri: str | None  # None: the run kept no model (tracking.log_model=false)
     metric: str
     value: float
     metrics: dict[str, float]
@@ -47,7 +47,7 @@ def choose(
     lower_is_better: bool = False,
     min_stability: float | None = None,
 ) -> Choice:
-    """The best finished run with a logged model by `metric`, among settings whose top-k
+    """The best finished run by `metric`, among settings whose top-k
     stability is at least `min_stability`; ties go to the more stable setting, then the
     earlier run. Pure: tables in, a choice out."""
     finished = jobs[jobs["status"] == "FINISHED"] if len(jobs) else jobs
@@ -58,9 +58,7 @@ def choose(
         raise UserError(
             f"--metric={metric!r} is not logged by these runs; logged: {', '.join(logged)}"
         )
-    candidates = finished[finished["model_uri"].notna() & finished[metric].notna()]
-    if candidates.empty:
-        raise UserError("no finished run has a logged model (it ran with tracking.log_model=false)")
+    candidates = finished[finished[metric].notna()]
     stability = by_config.set_index("config_key")
     candidates = candidates.assign(
         _phi=candidates["config_key"].map(stability["nogueira"]).astype(float)
@@ -88,7 +86,7 @@ def choose(
         run_id=str(best.name),
         run_name=str(best["run_name"]),
         config_key=str(best["config_key"]),
-        model_uri=str(best["model_uri"]),
+        model_uri=None if pd.isna(best["model_uri"]) else str(best["model_uri"]),
         metric=metric,
         value=float(best[metric]),
         metrics={m: float(best[m]) for m in logged if not pd.isna(best[m])},
@@ -138,13 +136,33 @@ def promote(
     version = tracking.registered_version_for_run(name, choice.run_id)
     created = version is None
     if created:
-        version = tracking.register_version(
-            name, choice.model_uri, choice.run_id, description, tags
-        )
+        model_uri = choice.model_uri or refit_model(choice)
+        version = tracking.register_version(name, model_uri, choice.run_id, description, tags)
     else:
         tracking.describe_version(name, version, description, tags)
     tracking.set_alias(name, ALIAS, version)
     return choice, version, created, top
+
+
+def refit_model(choice: Choice) -> str:
+    """Fit the chosen run again from its logged config and log the model into that run.
+
+    Sweeps run with tracking.log_model=false keep no models; the champion still needs one. Both
+    seeds are in the config, so the refit is the same model: its test metric must match.
+    """
+    cfg = tracking.run_config(choice.run_id)
+    table = data.load(cfg.data)
+    split = data.split(table, cfg.split.test_size, cfg.split.stratify, cfg.split_seed)
+    ebm, _ = model.fit(model.build(cfg.model), split.X_train, split.y_train)
+    scores = metrics.evaluate(ebm, split.X_test, split.y_test)
+    if choice.metric in scores and not math.isclose(
+        scores[choice.metric], choice.value, rel_tol=1e-9, abs_tol=1e-12
+    ):
+        raise UserError(
+            f"refitting run {choice.run_id} gave {choice.metric}={scores[choice.metric]:.6f}, "
+            f"not its logged {choice.value:.6f}; the data or library versions changed"
+        )
+    return tracking.log_model_to_run(choice.run_id, ebm, split.X_train)
 
 
 def describe(
@@ -298,8 +316,8 @@ def predict_main(argv: list[str] | None = None) -> int:
         tracking.use(args.tracking_uri or str(tracking_cfg.uri))
         uri = args.model or f"models:/{tracking_cfg.registered_model}@{ALIAS}"
         rows = read_rows(args.input)
-        model, columns = tracking.load_model(uri)
-        predictions = predict_frame(model, conform(rows, columns))
+        estimator, columns = tracking.load_model(uri)
+        predictions = predict_frame(estimator, conform(rows, columns))
     except UserError as err:
         print(f"ebm-study-predict: error: {err}", file=sys.stderr)
         return 2

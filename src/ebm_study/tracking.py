@@ -23,6 +23,7 @@ from mlflow.entities import Metric, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig, OmegaConf
 
 from ebm_study.config import PROJECT_ROOT, mask_uri
 from ebm_study.errors import UserError
@@ -47,13 +48,22 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
     Call this in the launching process before parallel jobs start: several processes opening a
     fresh SQLite store at once race on its schema migration.
     """
-    use(str(tracking_cfg["uri"]))
-    name = str(tracking_cfg["experiment"])
+    uri, name = str(tracking_cfg["uri"]), str(tracking_cfg["experiment"])
+    use(uri)
+    if (uri, name) in _experiments:  # jobs run in-process reuse what the launcher looked up
+        return _experiments[uri, name]
+    _experiments[uri, name] = _get_or_create_experiment(name, tracking_cfg.get("artifact_location"))
+    return _experiments[uri, name]
+
+
+_experiments: dict[tuple[str, str], str] = {}
+
+
+def _get_or_create_experiment(name: str, location: str | None) -> str:
     client = MlflowClient()
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
         return experiment.experiment_id
-    location = tracking_cfg.get("artifact_location")
     artifact_uri = (Path(str(location)) / name).resolve().as_uri() if location else None
     try:
         return client.create_experiment(name, artifact_location=artifact_uri)
@@ -352,11 +362,16 @@ def log_model(model, X_example: pd.DataFrame) -> str:
         name=MODEL_NAME,
         serialization_format="skops",
         skops_trusted_types=[f"{cls.__module__}.{cls.__qualname__}"],
-        pip_requirements=[f"{p}=={_version(p)}" for p in _MODEL_PACKAGES],
+        pip_requirements=_pip_requirements(),
         signature=infer_signature(X_example, model.predict(X_example)),
         input_example=X_example.head(5),
     )
     return info.model_uri
+
+
+@functools.cache
+def _pip_requirements() -> list[str]:
+    return [f"{p}=={_version(p)}" for p in _MODEL_PACKAGES]
 
 
 @contextmanager
@@ -428,6 +443,22 @@ def load_model(model_uri: str):
         [(c.name, getattr(c.type, "name", str(c.type))) for c in schema.inputs] if schema else []
     )
     return model, columns
+
+
+def run_config(run_id: str) -> DictConfig:
+    """The resolved config a run logged (config/config.yaml)."""
+    text = mlflow.artifacts.load_text(f"runs:/{run_id}/config/config.yaml")
+    return OmegaConf.create(text)
+
+
+def log_model_to_run(run_id: str, model, X_example: pd.DataFrame) -> str:
+    """Log a model into an existing (finished) run, which keeps its status."""
+    client = MlflowClient()
+    status = client.get_run(run_id).info.status
+    with mlflow.start_run(run_id=run_id), _quiet_mlflow_hints():
+        uri = log_model(model, X_example)
+    client.set_terminated(run_id, status=status)
+    return uri
 
 
 def describe_uri() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,12 +26,15 @@ def train(
     overrides: Sequence[str] = (),
     parent_id: str | None = None,
     swept: Sequence[str] | None = None,
+    parallel_jobs: int = 1,
 ) -> dict[str, float]:
     """Fit one EBM as `cfg` says and log everything to MLflow; return the test metrics.
 
     `overrides` name the run (only the `swept` keys inside a sweep); `parent_id` is the sweep's
-    parent run. The run ends FINISHED, or FAILED with its error, never RUNNING.
+    parent run; `parallel_jobs` is how many jobs the launcher runs at once, for
+    `model.n_jobs=auto`. The run ends FINISHED, or FAILED with its error, never RUNNING.
     """
+    cfg.model.n_jobs = model.resolve_n_jobs(cfg.model.n_jobs, _cores(), parallel_jobs)
     experiment_id = tracking.connect(cfg.tracking)
     name = run_name(overrides, swept)
     with tracking.job_run(experiment_id, name, parent_id, {tracking.CONFIG_KEY: config_key(cfg)}):
@@ -52,6 +56,18 @@ def train(
     return scores
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def parallel_jobs(launcher: DictConfig, cores: int) -> int:
+    """How many jobs the configured launcher runs at once (joblib's n_jobs; otherwise one)."""
+    if "joblib" not in str(launcher.get("_target_", "")).lower():
+        return 1
+    n = int(launcher.get("n_jobs", -1) or -1)
+    return n if n > 0 else max(1, cores + 1 + n)  # joblib: -1 = every core, -2 = all but one
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _job(cfg: DictConfig) -> float | None:
     """Returns the test F1, for sweepers that optimise."""
@@ -66,8 +82,9 @@ def _job(cfg: DictConfig) -> float | None:
 
     sweep = tracking.find_sweep(tracking.connect(cfg.tracking), str(hydra_cfg.sweep.dir))
     parent_id, swept = sweep if sweep else (None, None)
+    at_once = parallel_jobs(hydra_cfg.launcher, _cores())
     try:
-        return train(cfg, overrides, parent_id, swept)["f1"]
+        return train(cfg, overrides, parent_id, swept, at_once)["f1"]
     except Exception as err:
         # The run is FAILED in MLflow with its traceback; the other jobs go on, and the
         # sweep callback reports the failures and exits non-zero at the end.
