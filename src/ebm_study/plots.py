@@ -11,7 +11,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-
 MAX_HEATMAP_RUNS = 150
 
 
