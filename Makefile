@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-.PHONY: help setup run test test-all lint ui serve clean-store
+.PHONY: help setup run test test-all lint ui serve bench clean-store
 
 ## help: list the targets
 help:
@@ -42,8 +42,12 @@ test-all: $(STAMP)
 
 ## lint: ruff's lint and format checks
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+## bench: what tracking adds to the fits, side by side (about 10 minutes; BENCH_ARGS="--runs 50")
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 ## ui: the MLflow UI on the embedded store, at http://127.0.0.1:$(UI_PORT)
 ui: $(STAMP)

@@ -11,8 +11,9 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from ebm_study import report, tracking
-from ebm_study.config import to_yaml
+from ebm_study import report, tracking, validate
+from ebm_study.config import sweep_key, to_yaml
+from ebm_study.errors import UserError
 from ebm_study.overrides import swept_keys
 from ebm_study.study import Settings
 
@@ -38,17 +39,33 @@ class SweepRun(Callback):
         self.parent_id: str | None = None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self.experiment_id = tracking.connect(config.tracking)
+        try:
+            validate.check_config(config)
+            self.experiment_id = tracking.connect(config.tracking)
+        except UserError as err:
+            # Before any job: a bad value or an absent server stops the sweep at once.
+            # (Hydra turns a callback's exception into a warning; SystemExit passes.)
+            print(f"ebm-study: error: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
         overrides = list(config.hydra.overrides.task)
-        swept = swept_keys(overrides, config.hydra.sweeper.get("params"))
-        self.parent_id = tracking.start_sweep(
-            self.experiment_id,
-            str(config.hydra.sweep.dir),
-            swept,
-            overrides,
-            to_yaml(config),
-            report.settings_tags(study_settings(config)),
-        )
+        sweep_dir = str(config.hydra.sweep.dir)
+        key = sweep_key(overrides, config)
+        resumed = None if config.study.rerun else tracking.resumable_sweep(self.experiment_id, key)
+        if resumed:
+            tracking.reopen_sweep(resumed, sweep_dir)
+            self.parent_id = resumed
+            log.info("resuming sweep run %s: finished jobs are reused", resumed)
+        else:
+            swept = swept_keys(overrides, config.hydra.sweeper.get("params"))
+            self.parent_id = tracking.start_sweep(
+                self.experiment_id,
+                sweep_dir,
+                swept,
+                overrides,
+                to_yaml(config),
+                report.settings_tags(study_settings(config)),
+                key,
+            )
         # Hydra skips on_multirun_end when the sweep itself dies (Ctrl-C, a launcher error):
         # never leave the parent RUNNING.
         atexit.register(tracking.end_if_running, self.parent_id, "KILLED")
@@ -62,25 +79,26 @@ class SweepRun(Callback):
             report.print_study(study, self.parent_id)
         except Exception as err:  # the sweep's runs are safe; `ebm-study-report` can retry
             log.error("stability study failed: %s: %s", type(err).__name__, err, exc_info=True)
-        children = tracking.sweep_children(self.experiment_id, self.parent_id)
-        counts = Counter(run.info.status for run in children)
+        jobs = tracking.jobs_frame(self.experiment_id, self.parent_id)
+        counts = Counter(jobs["status"]) if len(jobs) else Counter()
         failed = counts["FAILED"] + counts["KILLED"]
-        summary = {
-            "n_runs": len(children),
-            "n_finished": counts["FINISHED"],
-            "n_failed": failed,
-        }
+        summary = {"n_runs": len(jobs), "n_finished": counts["FINISHED"], "n_failed": failed}
         tracking.end_sweep(self.parent_id, "FAILED" if failed else "FINISHED", summary)
         log.info("sweep %s: %d finished, %d failed", self.parent_id, counts["FINISHED"], failed)
         if failed:
-            errors = sorted(
-                {run.data.tags.get("error", "?") for run in children if run.data.tags.get("error")}
-            )
-            print(
-                f"ebm-study: {failed} of {len(children)} jobs failed ({'; '.join(errors)}); "
+            bad = jobs[jobs["status"] != "FINISHED"]
+            errors = sorted(set(bad["error"].dropna())) if "error" in bad else []
+            lines = [
+                f"ebm-study: {failed} of {len(jobs)} jobs failed ({'; '.join(errors)}); "
                 f"their runs are FAILED under sweep run {self.parent_id} in "
-                f"{tracking.describe_uri()}",
-                file=sys.stderr,
+                f"{tracking.describe_uri()}"
+            ]
+            lines += [f"  {name}" for name in bad["run_name"].head(10)]
+            if failed > 10:
+                lines.append(f"  ... and {failed - 10} more")
+            lines.append(
+                "  Fix the values and run the same command again: finished jobs are reused."
             )
+            print("\n".join(lines), file=sys.stderr)
             # Hydra turns a callback's exception into a warning and exits 0; SystemExit passes.
             raise SystemExit(1)

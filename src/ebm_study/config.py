@@ -73,10 +73,37 @@ def setting(cfg: DictConfig) -> dict[str, Any]:
     }
 
 
+def _digest(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
 def config_key(cfg: DictConfig) -> str:
     """A stable short hash of the setting, so runs that differ only by seed group together."""
-    canonical = json.dumps(setting(cfg), sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return _digest(setting(cfg))
+
+
+def run_key(cfg: DictConfig) -> str:
+    """A stable short hash of everything that decides a run's result: its setting and seeds.
+    Two runs with one run_key are the same fit; a resumed sweep reuses the finished one."""
+    return _digest({**setting(cfg), "split_seed": cfg.split_seed, "model_seed": cfg.model_seed})
+
+
+def sweep_key(overrides: list[str], cfg: DictConfig) -> str:
+    """What identifies a sweep across restarts: its command-line overrides and base config,
+    without where it writes, how it launches, or whether it is told to rerun."""
+    ours = [o for o in overrides if not o.lstrip("+~").startswith(("hydra", "study.rerun"))]
+    base = {k: v for k, v in flatten(cfg).items() if k != "study.rerun"}
+    return _digest({"overrides": sorted(ours), "config": base})
+
+
+def mask_overrides(overrides: list[str]) -> list[str]:
+    """Overrides with any URI password masked, fit to be written into a run."""
+    out = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        out.append(f"{key}{sep}{mask_uri(value)}" if sep else item)
+    return out
 
 
 def mask_uri(uri: str) -> str:
@@ -91,8 +118,13 @@ def mask_uri(uri: str) -> str:
 
 
 def to_yaml(cfg: DictConfig) -> str:
-    """The resolved config as YAML, Hydra's node left out, the tracking password masked."""
-    container = resolved(cfg)
-    if isinstance(container.get("tracking"), dict) and container["tracking"].get("uri"):
-        container["tracking"]["uri"] = mask_uri(container["tracking"]["uri"])
-    return OmegaConf.to_yaml(OmegaConf.create(container))
+    """The resolved config as YAML, Hydra's node left out, any URI's password masked."""
+
+    def masked(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: masked(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [masked(v) for v in node]
+        return mask_uri(node) if isinstance(node, str) else node
+
+    return OmegaConf.to_yaml(OmegaConf.create(masked(resolved(cfg))))

@@ -25,9 +25,14 @@ def resolve_n_jobs(n_jobs: int | str, cores: int, parallel_jobs: int = 1) -> int
         raise UserError(f"model.n_jobs={n_jobs!r} must be 'auto' or a whole number") from None
 
 
-def build(model_cfg: DictConfig) -> ExplainableBoostingClassifier:
-    """An unfitted EBM with every hyperparameter of the `model` config group."""
+def build(
+    model_cfg: DictConfig, columns: list[str] | None = None, categorical: list[str] | None = None
+) -> ExplainableBoostingClassifier:
+    """An unfitted EBM with every hyperparameter of the `model` config group; the `categorical`
+    columns (of `columns`) are nominal, the others left to interpret."""
     params: dict[str, Any] = OmegaConf.to_container(model_cfg, resolve=True)
+    if categorical:
+        params["feature_types"] = ["nominal" if c in categorical else "auto" for c in columns]
     return ExplainableBoostingClassifier(**params)
 
 

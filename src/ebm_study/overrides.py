@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
+from ebm_study.config import mask_uri
+
 # Where Hydra writes is never what a run is about.
 _QUIET_PREFIXES = ("hydra.", "hydra/", "tracking.", "paths.")
 
@@ -40,5 +42,7 @@ def run_name(overrides: Iterable[str], swept: Iterable[str] | None = None) -> st
         key = override.key_or_group
         if key.startswith(_QUIET_PREFIXES) or (keep is not None and key not in keep):
             continue
-        parts.append(f"{key.rsplit('.', 1)[-1]}={override.get_value_element_as_str()}")
+        raw = override.value()
+        value = mask_uri(raw) if isinstance(raw, str) else override.get_value_element_as_str()
+        parts.append(f"{key.rsplit('.', 1)[-1]}={value}")
     return ",".join(parts) or "defaults"

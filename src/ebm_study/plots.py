@@ -9,7 +9,9 @@ matplotlib.use("Agg")  # files only: no display on servers and in workers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 MAX_HEATMAP_RUNS = 150
 
@@ -60,8 +62,10 @@ def rank_heatmap(ranks: pd.DataFrame, k: int, run_labels: list[str] | None = Non
     image = ax.imshow(
         np.minimum(matrix, 2 * k + 1), aspect="auto", cmap=cmap, vmin=1, vmax=2 * k + 1
     )
-    for i, j in zip(*np.nonzero(matrix <= k), strict=True):
-        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="white", lw=1.2))
+    outlines = [
+        Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j in zip(*np.nonzero(matrix <= k), strict=True)
+    ]
+    ax.add_collection(PatchCollection(outlines, facecolor="none", edgecolor="white", lw=1.2))
     ax.set_yticks(range(n_terms), shown, fontsize=9)
     if n_runs <= 60:
         ax.set_xticks(range(n_runs), labels, rotation=90, fontsize=7)

@@ -119,7 +119,8 @@ def promote(
     jobs = tracking.jobs_frame(experiment_id, parent_id)
     choice = choose(jobs, study.by_config, metric, lower_is_better, min_stability)
     k = study.settings.top_k
-    terms = tracking.load_importances(experiment_id, [choice.run_id]).sort_values("rank")
+    terms = tracking.load_importances({choice.run_id: jobs.loc[choice.run_id, "artifact_uri"]})
+    terms = terms.sort_values("rank")
     top = terms["term"].head(k).tolist()
     description = describe(choice, parent_id, top, lower_is_better, min_stability)
     tags = {

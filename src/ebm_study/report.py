@@ -60,7 +60,7 @@ def compute(experiment_id: str, parent_id: str, settings: Settings | None = None
     finished = jobs[jobs["status"] == "FINISHED"]
     if finished.empty:
         raise UserError(f"sweep run {parent_id} has no FINISHED job runs ({len(jobs)} others)")
-    importances = tracking.load_importances(experiment_id, list(finished.index))
+    importances = tracking.load_importances(finished["artifact_uri"].to_dict())
     return run_study(finished, importances, settings, swept, n_failed=len(jobs) - len(finished))
 
 
@@ -76,11 +76,10 @@ def publish(experiment_id: str, parent_id: str, settings: Settings | None = None
         "stability_by_config.json": study.by_config,
         "topk_frequency.json": study.topk_frequency,
     }
-    run_names = tracking.jobs_frame(experiment_id, parent_id)["run_name"]
     figures = {
         "topk_frequency.png": plots.topk_frequency_chart(study.topk_frequency, k, study.n_runs),
         "rank_heatmap.png": plots.rank_heatmap(
-            study.ranks, k, [str(run_names.get(r, r)) for r in study.ranks.index]
+            study.ranks, k, [study.run_names.get(r, r) for r in study.ranks.index]
         ),
         "stability_vs_f1.png": plots.stability_vs_f1(study.by_config, k),
     }

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
-from scipy import stats
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -40,6 +38,8 @@ class Estimate:
 
 def ranks(scores: np.ndarray) -> np.ndarray:
     """Full rank of each term within its run, 1 = most important; ties share their mean rank."""
+    from scipy import stats  # imported on use: scipy.stats costs a second at start-up
+
     return np.vstack([stats.rankdata(-row, method="average") for row in np.atleast_2d(scores)])
 
 
@@ -118,14 +118,6 @@ def pairwise_mean(similarity: np.ndarray) -> Estimate:
     return Estimate(float(mean), float(mean - half), float(mean + half))
 
 
-def _pairwise(rows: np.ndarray, fn) -> np.ndarray:
-    M = len(rows)
-    S = np.ones((M, M))
-    for i, j in combinations(range(M), 2):
-        S[i, j] = S[j, i] = fn(rows[i], rows[j])
-    return S
-
-
 # 2. Kuncheva (AIAP 2007): chance-corrected overlap of two sets of the same size k
 
 
@@ -140,12 +132,16 @@ def kuncheva_index(a: np.ndarray, b: np.ndarray) -> float:
 
 def kuncheva(Z: np.ndarray) -> Estimate:
     """Mean pairwise Kuncheva index of the rows of Z, with its interval."""
-    Z = np.asarray(Z)
+    Z = np.asarray(Z, dtype=float)
     d = Z.shape[1]
-    sizes = set(Z.sum(axis=1).tolist())
-    if len(sizes) != 1 or not 0 < sizes.pop() < d:
+    sizes = set(Z.sum(axis=1).astype(int).tolist())
+    if len(sizes) != 1:
         return Estimate.undefined("needs sets of one size k with 0 < k < number of terms")
-    return pairwise_mean(_pairwise(Z, kuncheva_index))
+    k = sizes.pop()
+    if not 0 < k < d:
+        return Estimate.undefined("needs sets of one size k with 0 < k < number of terms")
+    overlap = Z @ Z.T  # r for every pair at once
+    return pairwise_mean((overlap * d - k * k) / (k * (d - k)))
 
 
 # 3. Jaccard: familiar, not chance-corrected; reported with its chance level
@@ -158,13 +154,19 @@ def jaccard_index(a: np.ndarray, b: np.ndarray) -> float:
 
 def jaccard(Z: np.ndarray) -> Estimate:
     """Mean pairwise Jaccard index |A n B| / |A u B| of the rows of Z, with its interval."""
-    return pairwise_mean(_pairwise(np.asarray(Z), jaccard_index))
+    Z = (np.asarray(Z) > 0).astype(float)
+    inter = Z @ Z.T
+    sizes = Z.sum(axis=1)
+    union = sizes[:, None] + sizes[None, :] - inter
+    return pairwise_mean(np.divide(inter, union, out=np.ones_like(inter), where=union > 0))
 
 
 def jaccard_chance(k: int, d: int) -> float:
     """Expected Jaccard index of two independent uniformly random k-subsets of d terms."""
     if not 0 < k <= d:
         return math.nan
+    from scipy import stats
+
     r = np.arange(0, k + 1)
     pmf = stats.hypergeom(d, k, k).pmf(r)
     return float(np.sum(pmf * r / (2 * k - r)))
@@ -200,9 +202,23 @@ def rbo_index(order_a: np.ndarray, order_b: np.ndarray, p: float = 0.8) -> float
 
 
 def rbo(scores: np.ndarray, p: float = 0.8) -> Estimate:
-    """Mean pairwise RBO of the runs' full rankings, with its interval."""
-    orders = np.argsort(-np.atleast_2d(scores), axis=1, kind="stable")
-    return pairwise_mean(_pairwise(orders, lambda a, b: rbo_index(a, b, p)))
+    """Mean pairwise RBO of the runs' full rankings, with its interval.
+
+    All pairs at once: at depth t, the overlap of every pair of top-t sets is one product of
+    0/1 membership matrices; `rbo_index` is the same sum for one pair.
+    """
+    if not 0 < p < 1:
+        raise ValueError(f"rbo p={p} must be in (0, 1)")
+    scores = np.atleast_2d(scores)
+    M, d = scores.shape
+    orders = np.argsort(-scores, axis=1, kind="stable")
+    position = np.empty_like(orders)
+    np.put_along_axis(position, orders, np.arange(d)[None, :].repeat(M, axis=0), axis=1)
+    total = np.zeros((M, M))
+    for t in range(1, d + 1):
+        member = (position < t).astype(float)
+        total += p ** (t - 1) * (member @ member.T) / t
+    return pairwise_mean((1 - p) * total + p**d)
 
 
 # 5. Kendall's W over full rankings (context: it rewards agreement on the unimportant tail)
@@ -230,6 +246,8 @@ def kendall_w(R: np.ndarray) -> Concordance:
     denom = m**2 * (n**3 - n) - m * T
     if denom == 0:
         return Concordance(math.nan, math.nan, math.nan)
+    from scipy import stats
+
     w = 12 * S / denom
     chi2 = m * (n - 1) * w
     return Concordance(float(w), float(chi2), float(stats.chi2.sf(chi2, n - 1)))

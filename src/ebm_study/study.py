@@ -47,6 +47,7 @@ class Study:
     topk_frequency: pd.DataFrame  # one row a term, whole sweep
     ranks: pd.DataFrame  # runs x terms, 1 = most important
     labels: dict[str, str] = field(default_factory=dict)  # config_key -> "learning_rate=0.05"
+    run_names: dict[str, str] = field(default_factory=dict)  # run_id -> run name
 
 
 def score_matrix(importances: pd.DataFrame, terms: str = "all") -> pd.DataFrame:
@@ -213,6 +214,7 @@ def run_study(
         topk_frequency=topk_frequency(scores, kinds, settings.top_k),
         ranks=rank_matrix,
         labels=labels,
+        run_names=runs["run_name"].astype(str).to_dict() if "run_name" in runs else {},
     )
 
 

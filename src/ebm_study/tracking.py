@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
+import json
 import logging
+import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import warnings
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import mlflow
 import pandas as pd
@@ -25,7 +33,7 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, OmegaConf
 
-from ebm_study.config import PROJECT_ROOT, mask_uri
+from ebm_study.config import PROJECT_ROOT, mask_overrides, mask_uri
 from ebm_study.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -34,7 +42,9 @@ log = logging.getLogger(__name__)
 ROLE = "ebm_study.role"  # "sweep" on the parent, "job" on each child
 SWEEP_DIR = "ebm_study.sweep_dir"  # Hydra's sweep dir: unique per sweep, known to every job
 SWEPT = "ebm_study.swept"  # comma-separated config keys the sweep varies
+SWEEP_KEY = "ebm_study.sweep_key"  # the same command, restarted, finds its sweep by this
 CONFIG_KEY = "config_key"
+RUN_KEY = "ebm_study.run_key"  # setting and seeds: runs with one run_key are the same fit
 PARENT = "mlflow.parentRunId"
 NOTE = "mlflow.note.content"  # the run's description in the UI (Markdown)
 
@@ -52,8 +62,55 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
     use(uri)
     if (uri, name) in _experiments:  # jobs run in-process reuse what the launcher looked up
         return _experiments[uri, name]
-    _experiments[uri, name] = _get_or_create_experiment(name, tracking_cfg.get("artifact_location"))
+    if uri.startswith(("http://", "https://")):
+        check_server(uri)
+    with _store_lock(uri):
+        _experiments[uri, name] = _get_or_create_experiment(
+            name, tracking_cfg.get("artifact_location")
+        )
+        if uri.startswith("sqlite:///"):
+            _write_ahead_log(uri.removeprefix("sqlite:///"))
     return _experiments[uri, name]
+
+
+def _write_ahead_log(db_path: str) -> None:
+    """Switch the SQLite store to write-ahead logging (kept in the file): readers no longer
+    block writers, and a commit syncs once, not twice. Parallel jobs wait less on each other."""
+    with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
+def check_server(uri: str, timeout: float = 3.0) -> None:
+    """Fail within seconds, before any fitting, when no tracking server answers at `uri`.
+
+    MLflow's client would otherwise retry with back-off for minutes.
+    """
+    parts = urlsplit(uri)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise UserError(
+            f"tracking.uri={mask_uri(uri)} is not answering ({reason}); start the server "
+            "(make server) or leave tracking.uri unset for the embedded store"
+        ) from None
+
+
+@contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """Serialise first contact with a SQLite store across processes on this machine: two
+    launchers opening a fresh store at once race on its schema migration and break it."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    lock_path = Path(uri.removeprefix("sqlite:///") + ".lock")
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 _experiments: dict[tuple[str, str], str] = {}
@@ -127,12 +184,15 @@ def start_sweep(
     overrides: list[str],
     config_yaml: str,
     study_tags: Mapping[str, str],
+    key: str,
 ) -> str:
     """Create the sweep's parent run (left RUNNING until `end_sweep`) and return its id.
 
-    `study_tags` (top_k, terms, rbo_p) let the study be recomputed later from the store alone.
+    `study_tags` (top_k, terms, rbo_p) let the study be recomputed later from the store alone;
+    `key` (the sweep_key) lets the same command find and resume it.
     """
     client = MlflowClient()
+    overrides = mask_overrides(overrides)
     name = "sweep " + " ".join(overrides) if overrides else "sweep"
     run = client.create_run(
         experiment_id,
@@ -141,6 +201,7 @@ def start_sweep(
             ROLE: "sweep",
             SWEEP_DIR: sweep_dir,
             SWEPT: ",".join(swept),
+            SWEEP_KEY: key,
             **study_tags,
             **provenance_tags(),
         },
@@ -149,6 +210,37 @@ def start_sweep(
     client.log_text(run_id, "\n".join(overrides) + "\n", "config/overrides.txt")
     client.log_text(run_id, config_yaml, "config/config.yaml")
     return run_id
+
+
+def resumable_sweep(experiment_id: str, key: str) -> str | None:
+    """The newest sweep run started by the same command (same sweep_key), if any."""
+    runs = MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{ROLE}` = 'sweep' and tags.`{SWEEP_KEY}` = '{key}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def reopen_sweep(parent_id: str, sweep_dir: str) -> None:
+    """Make a finished or interrupted sweep run the parent of a new launch of its command."""
+    client = MlflowClient()
+    client.set_tag(parent_id, SWEEP_DIR, sweep_dir)
+    client.update_run(parent_id, status="RUNNING")
+
+
+def finished_run(experiment_id: str, parent_id: str, key: str) -> mlflow.entities.Run | None:
+    """A FINISHED job of this sweep with this run_key: the same fit, already done."""
+    runs = MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=(
+            f"tags.`{PARENT}` = '{parent_id}' and tags.`{RUN_KEY}` = '{key}' "
+            "and attributes.status = 'FINISHED'"
+        ),
+        max_results=1,
+    )
+    return runs[0] if runs else None
 
 
 def find_sweep(experiment_id: str, sweep_dir: str) -> tuple[str, list[str]] | None:
@@ -196,7 +288,7 @@ def get_run(run_id: str) -> mlflow.entities.Run | None:
 
 
 def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
-    """One row a job of the sweep, indexed by run_id: status, config_key, params, metrics."""
+    """One row a distinct job of the sweep, indexed by run_id: status, keys, params, metrics."""
     rows = []
     for run in sweep_children(experiment_id, parent_id):
         outputs = run.outputs.model_outputs if run.outputs else []
@@ -206,21 +298,48 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
                 "run_name": run.info.run_name,
                 "status": run.info.status,
                 "start_time": run.info.start_time,
+                "artifact_uri": run.info.artifact_uri,
                 "model_uri": f"models:/{outputs[0].model_id}" if outputs else None,
                 CONFIG_KEY: run.data.tags.get(CONFIG_KEY, ""),
+                RUN_KEY: run.data.tags.get(RUN_KEY),
+                "error": run.data.tags.get("error"),
                 **run.data.params,
                 **run.data.metrics,
             }
         )
-    frame = pd.DataFrame(rows)
-    return frame.set_index("run_id") if rows else frame
-
-
-def load_importances(experiment_id: str, run_ids: list[str]) -> pd.DataFrame:
-    """The importance tables of these runs, stacked, with a run_id column."""
-    return MlflowClient().load_table(
-        experiment_id, "importance.json", run_ids=list(run_ids), extra_columns=["run_id"]
+    if not rows:
+        return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).set_index("run_id")
+    # A resumed sweep holds several attempts at one fit: keep the FINISHED one, else the newest.
+    keys = frame[RUN_KEY].fillna(pd.Series(frame.index, index=frame.index))
+    order = frame.assign(_done=frame["status"] == "FINISHED", _key=keys).sort_values(
+        ["_done", "start_time"], ascending=[False, False]
     )
+    return (
+        order[~order["_key"].duplicated()].drop(columns=["_done", "_key"]).sort_values("start_time")
+    )
+
+
+def load_importances(artifact_uris: Mapping[str, str]) -> pd.DataFrame:
+    """The importance tables of these runs (run_id -> the run's artifact URI), stacked, with a
+    run_id column. Local files are read in place and parsed with `json`: MLflow's load_table
+    downloads one run after another and pandas parses each file, 40 s for 1,000 runs."""
+
+    def one(item: tuple[str, str]) -> list[list]:
+        run_id, root = item
+        uri = f"{root.rstrip('/')}/importance.json"
+        if uri.startswith("file://"):
+            table = json.loads(Path(urlsplit(uri).path).read_text())
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp)
+                table = json.loads(Path(path).read_text())
+        columns = table["columns"]
+        return [dict(zip(columns, row, strict=True), run_id=run_id) for row in table["data"]]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # threads wait on files and HTTP, not CPU
+        rows = [row for rows in pool.map(one, artifact_uris.items()) for row in rows]
+    return pd.DataFrame(rows)
 
 
 def log_study(
@@ -261,11 +380,18 @@ def end_sweep(parent_id: str, status: str, summary: Mapping[str, float]) -> None
 
 
 def end_if_running(run_id: str, status: str = "KILLED") -> None:
-    """Close a run that is still RUNNING: a sweep that never reached its end."""
+    """Close a sweep that never reached its end, and any of its jobs left RUNNING (a worker
+    process killed mid-job cannot close its own run)."""
     client = MlflowClient()
     try:
-        if client.get_run(run_id).info.status == "RUNNING":
-            client.set_terminated(run_id, status=status)
+        parent = client.get_run(run_id)
+        if parent.info.status != "RUNNING":
+            return
+        for child in sweep_children(parent.info.experiment_id, run_id):
+            if child.info.status == "RUNNING":
+                client.set_tag(child.info.run_id, "error", "interrupted")
+                client.set_terminated(child.info.run_id, status=status)
+        client.set_terminated(run_id, status=status)
     except MlflowException as err:  # the store went away; nothing more we can do
         log.warning("could not close run %s: %s", run_id, err)
 
@@ -311,9 +437,9 @@ def job_run(
 
 def log_config(params: Mapping[str, Any], config_yaml: str, overrides: list[str]) -> None:
     """The resolved config as params (dotted keys) and as YAML, with the Hydra overrides."""
-    mlflow.log_params({k: "null" if v is None else v for k, v in params.items()})
+    mlflow.log_params({k: "null" if v is None else mask_uri(str(v)) for k, v in params.items()})
     mlflow.log_text(config_yaml, "config/config.yaml")
-    mlflow.log_text("\n".join(overrides) + "\n", "config/overrides.txt")
+    mlflow.log_text("\n".join(mask_overrides(overrides)) + "\n", "config/overrides.txt")
 
 
 def log_dataset(
@@ -348,7 +474,8 @@ def log_results(metrics: Mapping[str, float], importance: pd.DataFrame, chart: F
     """Test-split metrics, the sorted importance table (rendered by the UI) and its bar chart."""
     mlflow.log_metrics(dict(metrics))
     mlflow.log_table(data=importance, artifact_file="importance.json")
-    mlflow.log_figure(chart, "importance.png")
+    # Fast PNG compression: a quarter less time for files 3% larger.
+    mlflow.log_figure(chart, "importance.png", save_kwargs={"pil_kwargs": {"compress_level": 1}})
 
 
 def log_model(model, X_example: pd.DataFrame) -> str:

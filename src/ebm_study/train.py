@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -13,8 +14,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from ebm_study import data, importance, metrics, model, tracking
-from ebm_study.config import CONF_DIR, config_key, register_resolvers, run_params, to_yaml
+from ebm_study import data, importance, metrics, model, tracking, validate
+from ebm_study.config import (
+    CONF_DIR,
+    config_key,
+    register_resolvers,
+    run_key,
+    run_params,
+    to_yaml,
+)
 from ebm_study.errors import UserError
 from ebm_study.overrides import run_name
 
@@ -37,14 +45,18 @@ def train(
     cfg.model.n_jobs = model.resolve_n_jobs(cfg.model.n_jobs, _cores(), parallel_jobs)
     experiment_id = tracking.connect(cfg.tracking)
     name = run_name(overrides, swept)
-    with tracking.job_run(experiment_id, name, parent_id, {tracking.CONFIG_KEY: config_key(cfg)}):
+    keys = {tracking.CONFIG_KEY: config_key(cfg), tracking.RUN_KEY: run_key(cfg)}
+    with tracking.job_run(experiment_id, name, parent_id, keys):
         # Config first, so even a run that fails says what it was.
         tracking.log_config(run_params(cfg), to_yaml(cfg), list(overrides))
+        validate.check_config(cfg)
         table = data.load(cfg.data)
+        validate.check_data(table, cfg)
         split = data.split(table, cfg.split.test_size, cfg.split.stratify, cfg.split_seed)
         tracking.log_dataset(split.X_train, split.y_train, table.name, table.source)
 
-        ebm, fit_seconds = model.fit(model.build(cfg.model), split.X_train, split.y_train)
+        ebm = model.build(cfg.model, list(table.X.columns), list(cfg.data.categorical or []))
+        ebm, fit_seconds = model.fit(ebm, split.X_train, split.y_train)
         scores = {**metrics.evaluate(ebm, split.X_test, split.y_test), "fit_seconds": fit_seconds}
 
         terms = importance.table(ebm)
@@ -80,10 +92,16 @@ def _job(cfg: DictConfig) -> float | None:
             print(f"ebm-study: error: {err}", file=sys.stderr)
             sys.exit(2)
 
-    sweep = tracking.find_sweep(tracking.connect(cfg.tracking), str(hydra_cfg.sweep.dir))
-    parent_id, swept = sweep if sweep else (None, None)
-    at_once = parallel_jobs(hydra_cfg.launcher, _cores())
     try:
+        experiment_id = tracking.connect(cfg.tracking)
+        sweep = tracking.find_sweep(experiment_id, str(hydra_cfg.sweep.dir))
+        parent_id, swept = sweep if sweep else (None, None)
+        if parent_id and not cfg.study.rerun:
+            done = tracking.finished_run(experiment_id, parent_id, run_key(cfg))
+            if done is not None:  # a resumed sweep: this exact fit already finished
+                log.info("job %s: reusing finished run %s", hydra_cfg.job.num, done.info.run_id)
+                return done.data.metrics.get("f1")
+        at_once = parallel_jobs(hydra_cfg.launcher, _cores())
         return train(cfg, overrides, parent_id, swept, at_once)["f1"]
     except Exception as err:
         # The run is FAILED in MLflow with its traceback; the other jobs go on, and the
@@ -98,9 +116,16 @@ def _job(cfg: DictConfig) -> float | None:
         return None
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
     """Console script `ebm-study` (and `python -m ebm_study`)."""
     register_resolvers()
+    # SIGTERM (a scheduler, `kill`) unwinds like Ctrl-C, so runs are closed KILLED, not left
+    # RUNNING.
+    signal.signal(signal.SIGTERM, _interrupt)
     _job()
 
 

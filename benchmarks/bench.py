@@ -1,0 +1,333 @@
+"""`make bench`: what ebm-study adds to the fits themselves, measured side by side in one run.
+
+Variants, each in fresh processes and a fresh store under a temporary folder:
+  floor      the same fits and predictions, bare, in one process, no tracking (floor.py)
+  naive      a script per run with mlflow.sklearn.autolog, from a shell loop (naive_run.py)
+  sequential ebm-study -m over N split seeds, basic launcher, everything logged
+  no-models  the same with tracking.log_model=false
+  parallel   the same with the joblib launcher, 2 workers (model.n_jobs=auto -> 1 each)
+Then ebm-study-report on stores of 10 and 1,000 synthetic runs, and the per-run overhead of a
+small sweep logging into each of those stores.
+
+Prints a table and writes benchmarks/results/bench-<time>.json. Figures, not pass/fail: the
+machine is shared, so only ratios measured here, side by side, mean anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+CORES = len(os.sched_getaffinity(0))
+
+TARGETS = {
+    "overhead_s_per_run": 0.5,
+    "sweep_efficiency": 1.15,
+    "speedup_over_naive": 2.0,
+    "report_1000_s": 10.0,
+}
+
+
+def measure(*cmd: str, env: dict | None = None) -> dict:
+    out = subprocess.run(
+        [sys.executable, str(HERE / "measure.py"), *cmd],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    result = json.loads(out.stdout)
+    if result["returncode"] != 0:
+        sys.exit(f"bench: {' '.join(cmd[:3])}... failed:\n{result['stderr']}")
+    return result
+
+
+def du(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+
+
+def store_args(store: Path, experiment: str = "bench") -> list[str]:
+    return [
+        f"tracking.uri=sqlite:///{store}/mlflow.db",
+        f"tracking.artifact_location={store}/artifacts",
+        f"tracking.experiment={experiment}",
+        f"hydra.sweep.dir={store}/hydra/{time.time_ns()}",
+    ]
+
+
+def initialise(store: Path, experiment: str = "bench") -> None:
+    """Create the store and experiment first, as a user's first run did long ago: a fresh
+    SQLite store's schema migration takes seconds that are no part of a sweep."""
+    from ebm_study import tracking
+
+    tracking.connect(
+        {
+            "uri": f"sqlite:///{store}/mlflow.db",
+            "experiment": experiment,
+            "artifact_location": str(store / "artifacts"),
+        }
+    )
+
+
+def sweep(store: Path, runs: int, *extra: str, experiment: str = "bench") -> dict:
+    initialise(store, experiment)
+    result = measure(
+        str(BIN / "ebm-study"),
+        "-m",
+        f"split_seed=range({runs})",
+        *extra,
+        *store_args(store, experiment),
+    )
+    result["bytes"] = du(store)
+    result["model_bytes"] = du(store / "artifacts" / experiment / "models")
+    return result
+
+
+def synthetic_store(store: Path, n_runs: int, experiment: str = "bench") -> str:
+    """A sweep of n_runs finished runs with importance tables, made without fitting."""
+    import mlflow
+    import pandas as pd
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param, RunTag
+
+    mlflow.set_tracking_uri(f"sqlite:///{store}/mlflow.db")
+    client = MlflowClient()
+    exp = client.get_experiment_by_name(experiment)
+    exp_id = (
+        exp.experiment_id
+        if exp
+        else client.create_experiment(experiment, (store / "artifacts").resolve().as_uri())
+    )
+    parent = client.create_run(
+        exp_id,
+        run_name="synthetic sweep",
+        tags={"ebm_study.role": "sweep", "ebm_study.swept": "split_seed,model.learning_rate"},
+    )
+    rng = np.random.default_rng(0)
+    terms = [f"feature {i}" for i in range(30)]
+    base = np.linspace(1.0, 0.05, 30)
+    for i in range(n_runs):
+        key, lr = f"setting{i % 10}", f"0.0{i % 10}"
+        run = client.create_run(
+            exp_id,
+            run_name=f"split_seed={i},learning_rate={lr}",
+            tags={
+                "mlflow.parentRunId": parent.info.run_id,
+                "ebm_study.role": "job",
+                "config_key": key,
+            },
+        )
+        run_id = run.info.run_id
+        now = int(time.time() * 1000)
+        client.log_batch(
+            run_id,
+            metrics=[Metric("f1", float(0.95 + rng.random() / 20), now, 0)],
+            params=[
+                Param("split_seed", str(i)),
+                Param("model_seed", "0"),
+                Param("model.learning_rate", lr),
+            ],
+            tags=[RunTag("mlflow.runName", run.info.run_name)],
+        )
+        scores = base * rng.lognormal(0, 0.15, 30)
+        order = np.argsort(-scores)
+        table = pd.DataFrame(
+            {
+                "rank": range(1, 31),
+                "term": [terms[j] for j in order],
+                "importance": scores[order],
+                "kind": "main",
+            }
+        )
+        client.log_table(run_id, table, "importance.json")
+        client.set_terminated(run_id)
+    client.set_terminated(parent.info.run_id)
+    return parent.info.run_id
+
+
+def run_floor(runs: int, start: int = 0) -> dict:
+    result = measure(
+        sys.executable, str(HERE / "floor.py"), "--runs", str(runs), "--start", str(start)
+    )
+    result.update(json.loads(result["stdout"].strip().splitlines()[-1]))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="runs per variant (default 20)")
+    parser.add_argument("--big-store", type=int, default=1000, help="runs in the large store")
+    parser.add_argument("--skip-naive", action="store_true", help="the slowest variant")
+    args = parser.parse_args()
+    n = args.runs
+    root = Path(tempfile.mkdtemp(prefix="ebm-bench-"))
+    results: dict = {"runs": n, "cores": CORES, "python": sys.version.split()[0]}
+    try:
+        print(f"bench: {n} runs a variant, {CORES} cores, stores under {root}", flush=True)
+        floor = run_floor(n)
+        results["floor"] = floor
+        print(f"  floor       {floor['loop_wall']:.1f} s of fitting", flush=True)
+        # The same fits bare in CORES processes at once: what the hardware gives in parallel.
+        share = n // CORES
+        results["floor-parallel"] = measure(
+            "bash",
+            "-c",
+            " & ".join(
+                f"{sys.executable} {HERE / 'floor.py'} --runs {share} --start {i * share}"
+                for i in range(CORES)
+            )
+            + " & wait",
+        )
+        print(f"  floor x{CORES}    {results['floor-parallel']['wall']:.1f} s", flush=True)
+
+        for name, extra in [
+            ("sequential", ["model.n_jobs=1"]),
+            ("no-models", ["model.n_jobs=1", "tracking.log_model=false"]),
+            ("parallel", ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={CORES}"]),
+        ]:
+            results[name] = sweep(root / name, n, *extra)
+            print(f"  {name:<11} {results[name]['wall']:.1f} s", flush=True)
+
+        if not args.skip_naive:
+            store = root / "naive"
+            store.mkdir()
+            # From inside its store: MLflow puts a new experiment's artifacts under the cwd.
+            loop = (
+                f"cd {store} && for seed in $(seq 0 {n - 1}); do {sys.executable} "
+                f"{HERE / 'naive_run.py'} --seed $seed --tracking-uri sqlite:///{store}/mlflow.db"
+                " || exit 1; done"
+            )
+            results["naive"] = measure("bash", "-c", loop)
+            results["naive"]["bytes"] = du(store)
+            print(f"  naive       {results['naive']['wall']:.1f} s", flush=True)
+
+        # The study from the store alone, small and large, and per-run overhead against each.
+        small_runs = 5
+        small_floor = run_floor(small_runs)["loop_wall"]  # the same five fits, bare
+        for size in (10, args.big_store):
+            store = root / f"store{size}"
+            store.mkdir()
+            made = time.perf_counter()
+            parent = synthetic_store(store, size)
+            made = time.perf_counter() - made
+            report = measure(
+                str(BIN / "ebm-study-report"),
+                "--sweep",
+                parent,
+                "--experiment",
+                "bench",
+                "--tracking-uri",
+                f"sqlite:///{store}/mlflow.db",
+            )
+            grow = sweep(store, small_runs, "model.n_jobs=1")
+            results[f"store{size}"] = {
+                "report_wall": report["wall"],
+                "sweep_wall": grow["wall"],
+                "overhead_s_per_run": (grow["wall"] - small_floor) / small_runs,
+                "seconds_to_make": made,
+            }
+            print(f"  store {size:>5}  report {report['wall']:.1f} s", flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    seq, par = results["sequential"], results["parallel"]
+    figures = {
+        "overhead_s_per_run": (seq["wall"] - floor["loop_wall"]) / n,
+        "overhead_s_per_run_no_models": (results["no-models"]["wall"] - floor["loop_wall"]) / n,
+        "sweep_efficiency": par["wall"] / (floor["loop_cpu"] / CORES),
+        "parallel_floor_efficiency": results["floor-parallel"]["wall"]
+        / (floor["loop_cpu"] / CORES),
+        "speedup_over_naive": results["naive"]["wall"] / seq["wall"]
+        if "naive" in results
+        else None,
+        "speedup_over_naive_parallel": (
+            results["naive"]["wall"] / par["wall"] if "naive" in results else None
+        ),
+        "report_1000_s": results[f"store{args.big_store}"]["report_wall"],
+        "report_10_s": results["store10"]["report_wall"],
+        "overhead_s_per_run_store10": results["store10"]["overhead_s_per_run"],
+        f"overhead_s_per_run_store{args.big_store}": results[f"store{args.big_store}"][
+            "overhead_s_per_run"
+        ],
+        "model_kib_per_run": seq["model_bytes"] / n / 1024,
+        "store_kib_per_run": seq["bytes"] / n / 1024,
+        "store_kib_per_run_no_models": results["no-models"]["bytes"] / n / 1024,
+    }
+    results["figures"] = figures
+    print_table(results, figures, args.big_store)
+    out = HERE / "results" / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    for variant in results.values():
+        if isinstance(variant, dict):
+            variant.pop("stdout", None)
+            variant.pop("stderr", None)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {out.relative_to(HERE.parent)}")
+
+
+def print_table(results: dict, figures: dict, big: int) -> None:
+    n = results["runs"]
+    print(f"\n{'variant':<12}{'wall s':>9}{'cpu s':>9}{'peak MiB':>10}{'KiB/run':>10}")
+    floor = results["floor"]
+    print(
+        f"{'floor':<12}{floor['loop_wall']:>9.1f}{floor['loop_cpu']:>9.1f}"
+        f"{floor['peak_rss_mib']:>10.0f}{0:>10.0f}"
+    )
+    for name in ("floor-parallel", "naive", "sequential", "no-models", "parallel"):
+        if name in results:
+            r = results[name]
+            print(
+                f"{name:<12}{r['wall']:>9.1f}{r['cpu']:>9.1f}{r['peak_rss_mib']:>10.0f}"
+                f"{r.get('bytes', 0) / n / 1024:>10.0f}"
+            )
+    print(f"(peak MiB: the largest single process; KiB/run: bytes written to the store / {n})")
+
+    def line(label: str, value: float | None, target: float | None, unit: str = "") -> None:
+        if value is None:
+            print(f"  {label:<52} not measured")
+            return
+        verdict = "" if target is None else ("  met" if value <= target else "  NOT MET")
+        if target is not None and label.startswith("speed-up"):
+            verdict = "  met" if value >= target else "  NOT MET"
+        goal = "" if target is None else f" (target {'>=' if 'speed' in label else '<='} {target})"
+        print(f"  {label:<52} {value:8.2f}{unit}{goal}{verdict}")
+
+    print("\nfigures")
+    line("tracking overhead per run, everything logged", figures["overhead_s_per_run"], 0.5, " s")
+    line(
+        "tracking overhead per run, no models", figures["overhead_s_per_run_no_models"], None, " s"
+    )
+    line("sweep efficiency (joblib wall / (floor cpu / cores))", figures["sweep_efficiency"], 1.15)
+    line(
+        "  the same, bare fits in parallel (hardware bound)",
+        figures["parallel_floor_efficiency"],
+        None,
+    )
+    line("speed-up over naive (sequential)", figures["speedup_over_naive"], 2.0, "x")
+    line("speed-up over naive (parallel)", figures["speedup_over_naive_parallel"], None, "x")
+    line(f"ebm-study-report, {big} runs", figures["report_1000_s"], 10.0, " s")
+    line("ebm-study-report, 10 runs", figures["report_10_s"], None, " s")
+    line("overhead per run, store of 10 runs", figures["overhead_s_per_run_store10"], None, " s")
+    line(
+        f"overhead per run, store of {big} runs",
+        figures[f"overhead_s_per_run_store{big}"],
+        None,
+        " s",
+    )
+    line("model artifact per run", figures["model_kib_per_run"], None, " KiB")
+    line("store per run, models / no models", figures["store_kib_per_run"], None, " KiB")
+    line("", figures["store_kib_per_run_no_models"], None, " KiB")
+
+
+if __name__ == "__main__":
+    main()

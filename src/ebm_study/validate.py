@@ -1,0 +1,108 @@
+"""Check a config and its data before any work; each error names the value and what is allowed.
+
+Like scikit-learn's parameter validation, but before a sweep starts fitting, so a typo costs a
+second, not the first job of an hour-long study.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from numbers import Integral, Real
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from ebm_study.data import SOURCES, Table
+from ebm_study.errors import UserError
+from ebm_study.study import TERMS
+
+_TIMES = re.compile(r"^\d+(\.\d+)?x$")  # interpret's "3x": three times the number of features
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_config(cfg: DictConfig) -> None:
+    """The values a run needs, checked without reading data."""
+    if cfg.data.source not in SOURCES:
+        raise UserError(
+            f"data.source={cfg.data.source!r} is unknown; allowed: {', '.join(SOURCES)}"
+        )
+    test_size = cfg.split.test_size
+    if not _is_real(test_size) or not 0 < test_size < 1:
+        raise UserError(f"split.test_size={test_size!r} must be a fraction between 0 and 1")
+    for key in ("split_seed", "model_seed"):
+        if not _is_int(cfg[key]) or cfg[key] < 0:
+            raise UserError(f"{key}={cfg[key]!r} must be a whole number >= 0")
+    m = cfg.model
+    if not _is_real(m.learning_rate) or m.learning_rate <= 0:
+        raise UserError(f"model.learning_rate={m.learning_rate!r} must be a number > 0")
+    if not _is_int(m.outer_bags) or m.outer_bags < 1:
+        raise UserError(f"model.outer_bags={m.outer_bags!r} must be a whole number >= 1")
+    if not _is_int(m.inner_bags) or m.inner_bags < 0:
+        raise UserError(f"model.inner_bags={m.inner_bags!r} must be a whole number >= 0")
+    for key in ("max_bins", "max_interaction_bins", "max_leaves", "min_samples_leaf"):
+        if not _is_int(m[key]) or m[key] < (2 if "bins" in key else 1):
+            low = 2 if "bins" in key else 1
+            raise UserError(f"model.{key}={m[key]!r} must be a whole number >= {low}")
+    inter = m.interactions
+    if not (
+        (_is_int(inter) and inter >= 0)
+        or (_is_real(inter) and 0 < inter < 1)
+        or (isinstance(inter, str) and _TIMES.match(inter))
+    ):
+        raise UserError(
+            f"model.interactions={inter!r} must be a count (0, 10), a fraction of the features "
+            "(0.5) or a multiple of them ('3x')"
+        )
+    if not _is_int(cfg.top_k) or cfg.top_k < 1:
+        raise UserError(f"top_k={cfg.top_k!r} must be a whole number >= 1")
+    if cfg.study.terms not in TERMS:
+        raise UserError(f"study.terms={cfg.study.terms!r} is unknown; allowed: {', '.join(TERMS)}")
+    if not _is_real(cfg.study.rbo_p) or not 0 < cfg.study.rbo_p < 1:
+        raise UserError(f"study.rbo_p={cfg.study.rbo_p!r} must be between 0 and 1")
+
+
+def check_data(table: Table, cfg: DictConfig) -> None:
+    """The data against the config: a usable target, encodable features, a feasible split."""
+    y = table.y
+    name = cfg.data.target
+    if y.isna().any():
+        raise UserError(
+            f"data.target={name!r} has {int(y.isna().sum())} missing value(s); drop those rows"
+        )
+    classes = y.nunique()
+    if classes < 2:
+        raise UserError(f"data.target={name!r} has one class ({y.iloc[0]!r}); need at least 2")
+    categorical = set(cfg.data.get("categorical") or [])
+    unknown = sorted(categorical - set(table.X.columns))
+    if unknown:
+        raise UserError(f"data.categorical names no column: {', '.join(map(str, unknown))}")
+    text = [
+        c
+        for c in table.X.columns
+        if not pd.api.types.is_numeric_dtype(table.X[c]) and c not in categorical
+    ]
+    if text:
+        raise UserError(
+            f"non-numeric feature column(s) {', '.join(map(str, text))}: list them in "
+            "data.categorical to treat them as categories, or drop them"
+        )
+    n_test = math.ceil(cfg.split.test_size * len(y))
+    if n_test < classes or len(y) - n_test < classes:
+        raise UserError(
+            f"split.test_size={cfg.split.test_size} leaves {n_test} test and "
+            f"{len(y) - n_test} training rows of {len(y)}; each needs at least {classes} "
+            "(one per class)"
+        )
+    features = table.X.shape[1]
+    if cfg.model.interactions == 0 and cfg.top_k > features:
+        raise UserError(
+            f"top_k={cfg.top_k} is more than the number of terms ({features} features, no pairs)"
+        )
