@@ -247,6 +247,7 @@ def main() -> None:
         "sweep_efficiency": par["wall"] / (floor["loop_cpu"] / CORES),
         "parallel_floor_efficiency": results["floor-parallel"]["wall"]
         / (floor["loop_cpu"] / CORES),
+        "parallel_vs_bare_parallel": par["wall"] / results["floor-parallel"]["wall"],
         "speedup_over_naive": results["naive"]["wall"] / seq["wall"]
         if "naive" in results
         else None,
@@ -313,6 +314,7 @@ def print_table(results: dict, figures: dict, big: int) -> None:
         figures["parallel_floor_efficiency"],
         None,
     )
+    line("  joblib sweep / bare fits in parallel", figures["parallel_vs_bare_parallel"], None)
     line("speed-up over naive (sequential)", figures["speedup_over_naive"], 2.0, "x")
     line("speed-up over naive (parallel)", figures["speedup_over_naive_parallel"], None, "x")
     line(f"ebm-study-report, {big} runs", figures["report_1000_s"], 10.0, " s")

@@ -56,7 +56,7 @@ def test_a_failing_job_is_failed_while_the_others_finish_and_the_command_exits_1
     )
     assert result.returncode == 1
     assert "1 of 2 jobs failed" in result.stderr
-    assert "learning_rate must be a positive number" in result.stderr
+    assert "model.learning_rate=-1 must be a number > 0" in result.stderr
     parent, children = split_parent(runs_of(tmp_path))
     statuses = {c.data.params["model.learning_rate"]: c.info.status for c in children}
     assert statuses == {"0.05": "FINISHED", "-1": "FAILED"}

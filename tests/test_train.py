@@ -140,7 +140,7 @@ def test_a_failing_run_is_failed_with_its_error(make_cfg):
         train(cfg, ["model.learning_rate=-1"])
     run = only_run(cfg)
     assert run.info.status == "FAILED"
-    assert "learning_rate must be a positive number" in run.data.tags["error"]
+    assert "model.learning_rate=-1 must be a number > 0" in run.data.tags["error"]
     assert run.data.params["model.learning_rate"] == "-1"
     assert "error.txt" in artifact_paths(run.info.run_id)
 
