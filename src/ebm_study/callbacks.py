@@ -50,7 +50,7 @@ class SweepRun(Callback):
         overrides = list(config.hydra.overrides.task)
         sweep_dir = str(config.hydra.sweep.dir)
         key = sweep_key(overrides, config)
-        resumed = None if config.study.rerun else tracking.resumable_sweep(self.experiment_id, key)
+        resumed = None if config.study.rerun else tracking.newest_sweep(self.experiment_id, key)
         if resumed:
             tracking.reopen_sweep(resumed, sweep_dir)
             self.parent_id = resumed

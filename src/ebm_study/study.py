@@ -279,34 +279,21 @@ def summary_markdown(study: Study) -> str:
 
 def settings_table(study: Study) -> pd.DataFrame:
     """The headline table, one row a setting then the whole sweep, formatted for people."""
-    rows = [
-        {
-            "setting": r["setting"],
-            "runs": int(r["n_runs"]),
-            "nogueira (95% CI)": f"{_fmt(r['nogueira'])} "
-            f"({_fmt(r['nogueira_ci_low'])}, {_fmt(r['nogueira_ci_high'])})",
-            "jaccard": _fmt(r["jaccard"]),
-            "rbo": _fmt(r["rbo"]),
-            "kendall_w": _fmt(r["kendall_w"]),
-            "phi split/model seed": f"{_fmt(r['nogueira_split_seed'])}/"
-            f"{_fmt(r['nogueira_model_seed'])}",
-            "mean_f1": _fmt(r["mean_f1"], 3),
+
+    def row(setting: str, runs: int, m) -> dict[str, object]:
+        return {
+            "setting": setting,
+            "runs": int(runs),
+            "nogueira (95% CI)": f"{_fmt(m['nogueira'])} "
+            f"({_fmt(m['nogueira_ci_low'])}, {_fmt(m['nogueira_ci_high'])})",
+            "jaccard": _fmt(m["jaccard"]),
+            "rbo": _fmt(m["rbo"]),
+            "kendall_w": _fmt(m["kendall_w"]),
+            "phi split/model seed": f"{_fmt(m['nogueira_split_seed'])}/"
+            f"{_fmt(m['nogueira_model_seed'])}",
+            "mean_f1": _fmt(m["mean_f1"], 3),
         }
-        for _, r in study.by_config.iterrows()
-    ]
-    h = study.headline
-    rows.append(
-        {
-            "setting": "whole sweep",
-            "runs": study.n_runs,
-            "nogueira (95% CI)": f"{_fmt(h['nogueira'])} "
-            f"({_fmt(h['nogueira_ci_low'])}, {_fmt(h['nogueira_ci_high'])})",
-            "jaccard": _fmt(h["jaccard"]),
-            "rbo": _fmt(h["rbo"]),
-            "kendall_w": _fmt(h["kendall_w"]),
-            "phi split/model seed": f"{_fmt(h['nogueira_split_seed'])}/"
-            f"{_fmt(h['nogueira_model_seed'])}",
-            "mean_f1": _fmt(h["mean_f1"], 3),
-        }
-    )
+
+    rows = [row(r["setting"], r["n_runs"], r) for _, r in study.by_config.iterrows()]
+    rows.append(row("whole sweep", study.n_runs, study.headline))
     return pd.DataFrame(rows)

@@ -92,8 +92,8 @@ def check_server(uri: str, timeout: float = 3.0) -> None:
     except OSError as err:
         reason = err.strerror or type(err).__name__
         raise UserError(
-            f"tracking.uri={mask_uri(uri)} is not answering ({reason}); start the server "
-            "(make server) or leave tracking.uri unset for the embedded store"
+            f"tracking.uri={mask_uri(uri)} is not answering ({reason}); start the tracking "
+            "server, or leave tracking.uri unset for the embedded store"
         ) from None
 
 
@@ -212,17 +212,6 @@ def start_sweep(
     return run_id
 
 
-def resumable_sweep(experiment_id: str, key: str) -> str | None:
-    """The newest sweep run started by the same command (same sweep_key), if any."""
-    runs = MlflowClient().search_runs(
-        [experiment_id],
-        filter_string=f"tags.`{ROLE}` = 'sweep' and tags.`{SWEEP_KEY}` = '{key}'",
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-    )
-    return runs[0].info.run_id if runs else None
-
-
 def reopen_sweep(parent_id: str, sweep_dir: str) -> None:
     """Make a finished or interrupted sweep run the parent of a new launch of its command."""
     client = MlflowClient()
@@ -269,11 +258,13 @@ def experiment_id_of(name: str) -> str | None:
     return experiment.experiment_id if experiment else None
 
 
-def newest_sweep(experiment_id: str) -> str | None:
-    """The id of the most recently started sweep parent run in the experiment."""
+def newest_sweep(experiment_id: str, key: str | None = None) -> str | None:
+    """The id of the most recently started sweep parent run in the experiment; with `key`,
+    of the newest one started by the same command (its sweep_key), to resume it."""
+    same_command = f" and tags.`{SWEEP_KEY}` = '{key}'" if key else ""
     runs = MlflowClient().search_runs(
         [experiment_id],
-        filter_string=f"tags.`{ROLE}` = 'sweep'",
+        filter_string=f"tags.`{ROLE}` = 'sweep'{same_command}",
         order_by=["attributes.start_time DESC"],
         max_results=1,
     )
