@@ -74,12 +74,13 @@ class SweepRun(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self.parent_id is None or self.experiment_id is None:
             return
+        jobs = tracking.jobs_frame(self.experiment_id, self.parent_id)
         try:
-            study = report.publish(self.experiment_id, self.parent_id, study_settings(config))
+            settings = study_settings(config)
+            study = report.publish(self.experiment_id, self.parent_id, settings, jobs)
             report.print_study(study, self.parent_id)
         except Exception as err:  # the sweep's runs are safe; `ebm-study-report` can retry
             log.error("stability study failed: %s: %s", type(err).__name__, err, exc_info=True)
-        jobs = tracking.jobs_frame(self.experiment_id, self.parent_id)
         counts = Counter(jobs["status"]) if len(jobs) else Counter()
         failed = counts["FAILED"] + counts["KILLED"]
         summary = {"n_runs": len(jobs), "n_finished": counts["FINISHED"], "n_failed": failed}

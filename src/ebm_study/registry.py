@@ -115,8 +115,8 @@ def promote(
     Returns the choice, the version, whether it was newly created, and the run's top-k terms.
     Promoting the same run again reuses its version.
     """
-    study = report.compute(experiment_id, parent_id)
     jobs = tracking.jobs_frame(experiment_id, parent_id)
+    study = report.compute(experiment_id, parent_id, jobs=jobs)
     choice = choose(jobs, study.by_config, metric, lower_is_better, min_stability)
     k = study.settings.top_k
     terms = tracking.load_importances({choice.run_id: jobs.loc[choice.run_id, "artifact_uri"]})

@@ -47,14 +47,21 @@ def settings_from_tags(tags: dict[str, str], **overrides) -> Settings:
     return Settings(**stored)
 
 
-def compute(experiment_id: str, parent_id: str, settings: Settings | None = None) -> Study:
-    """The study of the sweep's finished jobs, from the store alone."""
+def compute(
+    experiment_id: str,
+    parent_id: str,
+    settings: Settings | None = None,
+    jobs: pd.DataFrame | None = None,
+) -> Study:
+    """The study of the sweep's finished jobs, from the store alone (`jobs`: the sweep's
+    jobs_frame, when the caller already read it)."""
     parent = tracking.get_run(parent_id)
     if parent is None:
         raise UserError(f"--sweep={parent_id} is not a run in {tracking.describe_uri()}")
     settings = settings or settings_from_tags(parent.data.tags)
     swept = [k for k in parent.data.tags.get(tracking.SWEPT, "").split(",") if k]
-    jobs = tracking.jobs_frame(experiment_id, parent_id)
+    if jobs is None:
+        jobs = tracking.jobs_frame(experiment_id, parent_id)
     if jobs.empty:
         raise UserError(f"sweep run {parent_id} has no job runs to study")
     finished = jobs[jobs["status"] == "FINISHED"]
@@ -64,9 +71,14 @@ def compute(experiment_id: str, parent_id: str, settings: Settings | None = None
     return run_study(finished, importances, settings, swept, n_failed=len(jobs) - len(finished))
 
 
-def publish(experiment_id: str, parent_id: str, settings: Settings | None = None) -> Study:
+def publish(
+    experiment_id: str,
+    parent_id: str,
+    settings: Settings | None = None,
+    jobs: pd.DataFrame | None = None,
+) -> Study:
     """Compute the study and log it on the parent run: metrics, tables, pictures, summary."""
-    study = compute(experiment_id, parent_id, settings)
+    study = compute(experiment_id, parent_id, settings, jobs)
     k = study.settings.top_k
     metrics = {
         name if name == "mean_f1" else f"stability_{name}": value
