@@ -5,10 +5,17 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# The venv is rebuilt when pyproject.toml changes.
-STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# Extras: dev (tests, lint), server (PostgreSQL driver, basic auth), ray (the Ray launcher).
+EXTRAS ?= dev,server,ray
+# The venv is reinstalled when pyproject.toml or EXTRAS change.
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)-$(EXTRAS)
 UI_PORT ?= 5000
 SERVE_PORT ?= 5001
+SERVER_PORT ?= 5000
+SERVER_HOST ?= 127.0.0.1
+SERVER_WORKERS ?= 4
+AUTH ?= 0
+RAY_PORT ?= 6379
 MODEL ?= models:/ebm-study@champion
 STORE := sqlite:///$(CURDIR)/mlruns/mlflow.db
 
@@ -16,10 +23,11 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	@touch $@
 
-.PHONY: help setup run test test-all lint ui serve bench clean-store
+.PHONY: help setup run test test-all lint ui serve bench clean-store server server-stop \
+	server-status ray ray-stop migrate
 
 ## help: list the targets
 help:
@@ -57,6 +65,33 @@ ui: $(STAMP)
 serve: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-$(STORE)}" \
 	  $(BIN)/mlflow models serve -m "$(MODEL)" --env-manager local -h 127.0.0.1 -p $(SERVE_PORT)
+
+## server: a team's MLflow tracking server on PostgreSQL, http://127.0.0.1:$(SERVER_PORT) (AUTH=1: logins)
+server: $(STAMP)
+	SERVER_PORT=$(SERVER_PORT) SERVER_WORKERS=$(SERVER_WORKERS) AUTH=$(AUTH) SERVER_HOST=$(SERVER_HOST) \
+	  MLFLOW=$(CURDIR)/$(BIN)/mlflow scripts/server.sh start
+
+## server-stop: stop the tracking server, and PostgreSQL if `make server` started it
+server-stop:
+	SERVER_PORT=$(SERVER_PORT) scripts/server.sh stop
+
+## server-status: is the tracking server running?
+server-status:
+	SERVER_PORT=$(SERVER_PORT) scripts/server.sh status
+
+## migrate: copy the embedded store's runs, models and champion to the server (MLFLOW_TRACKING_URI)
+migrate: $(STAMP)
+	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-http://127.0.0.1:$(SERVER_PORT)}" $(BIN)/ebm-study-migrate
+
+## ray: a local Ray cluster's head on 127.0.0.1:$(RAY_PORT), for `ebm-study -m hydra/launcher=ray`
+ray: $(STAMP)
+	$(BIN)/ray start --head --node-ip-address=127.0.0.1 --port=$(RAY_PORT) \
+	  --include-dashboard=false --disable-usage-stats
+	@echo "now: RAY_ADDRESS=127.0.0.1:$(RAY_PORT) $(BIN)/ebm-study -m hydra/launcher=ray ..."
+
+## ray-stop: stop the Ray processes of this machine
+ray-stop:
+	$(BIN)/ray stop
 
 ## clean-store: delete every run in mlruns/ (asks first)
 clean-store:

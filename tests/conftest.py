@@ -14,6 +14,15 @@ from hydra.core.global_hydra import GlobalHydra
 
 from ebm_study.config import CONF_DIR, register_resolvers
 
+# The developer's own store and login never leak into a test.
+MLFLOW_ENV = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_RUN_ID",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "RAY_ADDRESS",
+)
+
 # A fit in well under a second that still ranks all 30 breast-cancer features.
 TINY = ["model.outer_bags=1", "model.max_rounds=300", "model.n_jobs=1"]
 
@@ -49,19 +58,21 @@ def make_cfg(tmp_path):
 @pytest.fixture(autouse=True)
 def _isolated_mlflow(monkeypatch):
     """No test reads the developer's store or leaves an active run behind."""
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    for name in MLFLOW_ENV:
+        monkeypatch.delenv(name, raising=False)
     yield
     while mlflow.active_run():
         mlflow.end_run()
+    for name in MLFLOW_ENV:  # a test's client login (monkeypatch then restores the developer's)
+        os.environ.pop(name, None)
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 600):
-    """The real `ebm-study` command in a subprocess, as a user runs it."""
-    exe = Path(sys.executable).with_name("ebm-study")
-    full_env = {
-        k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID")
-    }
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 600, program: str = "ebm-study"
+):
+    """The real `ebm-study` command (or another of ours) in a subprocess, as a user runs it."""
+    exe = Path(sys.executable).with_name(program)
+    full_env = {k: v for k, v in os.environ.items() if k not in MLFLOW_ENV}
     full_env.update(env or {})
     return subprocess.run(
         [str(exe), *args], capture_output=True, text=True, timeout=timeout, env=full_env

@@ -61,7 +61,10 @@ def test_env_tracking_uri_wins_over_the_embedded_store(make_cfg, monkeypatch):
     [
         ("data=csv", lambda c: c.data.source == "csv"),
         ("tracking=server", lambda c: c.hydra.runtime.choices.tracking == "server"),
-        ("experiment=quick", lambda c: c.hydra.launcher.n_jobs == 2 and c.model.n_jobs == "auto"),
+        (
+            "experiment=quick",
+            lambda c: "joblib" in c.hydra.launcher._target_ and c.model.n_jobs == "auto",
+        ),
         ("experiment=paper", lambda c: c.model.interactions == "3x" and c.split_seed == 42),
         ("experiment=grid", lambda c: "model.max_bins" in c.hydra.sweeper.params),
     ],
@@ -122,6 +125,17 @@ def test_n_jobs_auto_shares_the_cores_among_parallel_jobs():
     assert parallel_jobs(joblib, cores=4) == 4
     assert parallel_jobs(OmegaConf.create({**joblib, "n_jobs": 2}), cores=4) == 2
     assert parallel_jobs(OmegaConf.create({"_target_": "hydra._internal.BasicLauncher"}), 4) == 1
+    ray = {"_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher"}
+    ray_two = OmegaConf.create({**ray, "ray": {"remote": {"num_cpus": 2}}})
+    assert parallel_jobs(ray_two, cores=8) == 4  # four tasks of two cores: n_jobs=auto gives 2
+    assert parallel_jobs(OmegaConf.create({**ray, "ray": {"remote": {}}}), cores=8) == 8
+
+
+def test_the_ray_launcher_config_hands_workers_the_store_and_joins_a_cluster(make_cfg):
+    cfg = make_cfg("hydra/launcher=ray", "tracking.uri=http://127.0.0.1:5000")
+    init = cfg.hydra.launcher.ray.init
+    assert init.runtime_env.env_vars.MLFLOW_TRACKING_URI == "http://127.0.0.1:5000"
+    assert "object_store_memory" in init and init.object_store_memory is None
 
 
 def test_a_bad_n_jobs_names_the_value():

@@ -42,34 +42,39 @@ class SweepRun(Callback):
         try:
             validate.check_config(config)
             self.experiment_id = tracking.connect(config.tracking)
+            with tracking.server_refusals():
+                self.parent_id = self._open_parent(config, self.experiment_id)
         except UserError as err:
-            # Before any job: a bad value or an absent server stops the sweep at once.
-            # (Hydra turns a callback's exception into a warning; SystemExit passes.)
+            # Before any job: a bad value, an absent server or a refused login stops the sweep
+            # at once. (Hydra turns a callback's exception into a warning; SystemExit passes.)
             print(f"ebm-study: error: {err}", file=sys.stderr)
             raise SystemExit(2) from None
-        overrides = list(config.hydra.overrides.task)
-        sweep_dir = str(config.hydra.sweep.dir)
-        key = sweep_key(overrides, config)
-        resumed = None if config.study.rerun else tracking.newest_sweep(self.experiment_id, key)
-        if resumed:
-            tracking.reopen_sweep(resumed, sweep_dir)
-            self.parent_id = resumed
-            log.info("resuming sweep run %s: finished jobs are reused", resumed)
-        else:
-            swept = swept_keys(overrides, config.hydra.sweeper.get("params"))
-            self.parent_id = tracking.start_sweep(
-                self.experiment_id,
-                sweep_dir,
-                swept,
-                overrides,
-                to_yaml(config),
-                report.settings_tags(study_settings(config)),
-                key,
-            )
         # Hydra skips on_multirun_end when the sweep itself dies (Ctrl-C, a launcher error):
         # never leave the parent RUNNING.
         atexit.register(tracking.end_if_running, self.parent_id, "KILLED")
         log.info("MLflow sweep run %s in %s", self.parent_id, tracking.describe_uri())
+
+    @staticmethod
+    def _open_parent(config: DictConfig, experiment_id: str) -> str:
+        """The parent run: this command's unfinished sweep, resumed, or a new one."""
+        overrides = list(config.hydra.overrides.task)
+        sweep_dir = str(config.hydra.sweep.dir)
+        key = sweep_key(overrides, config)
+        resumed = None if config.study.rerun else tracking.newest_sweep(experiment_id, key)
+        if resumed:
+            tracking.reopen_sweep(resumed, sweep_dir)
+            log.info("resuming sweep run %s: finished jobs are reused", resumed)
+            return resumed
+        swept = swept_keys(overrides, config.hydra.sweeper.get("params"))
+        return tracking.start_sweep(
+            experiment_id,
+            sweep_dir,
+            swept,
+            overrides,
+            to_yaml(config),
+            report.settings_tags(study_settings(config)),
+            key,
+        )
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self.parent_id is None or self.experiment_id is None:

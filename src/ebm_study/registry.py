@@ -269,16 +269,17 @@ def promote_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="registered model name (default: from the config)")
     args = parser.parse_args(argv)
     try:
-        parent = report.find_sweep_run(args.sweep, args.experiment, args.tracking_uri)
-        name = args.name or str(compose_default().tracking.registered_model)
-        choice, version, created, top = promote(
-            parent.info.run_id,
-            parent.info.experiment_id,
-            name,
-            args.metric,
-            args.lower_is_better,
-            args.min_stability,
-        )
+        with tracking.server_refusals():
+            parent = report.find_sweep_run(args.sweep, args.experiment, args.tracking_uri)
+            name = args.name or str(compose_default().tracking.registered_model)
+            choice, version, created, top = promote(
+                parent.info.run_id,
+                parent.info.experiment_id,
+                name,
+                args.metric,
+                args.lower_is_better,
+                args.min_stability,
+            )
     except UserError as err:
         print(f"ebm-study-promote: error: {err}", file=sys.stderr)
         return 2
@@ -313,12 +314,13 @@ def predict_main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        tracking_cfg = compose_default().tracking
-        tracking.use(args.tracking_uri or str(tracking_cfg.uri))
-        uri = args.model or f"models:/{tracking_cfg.registered_model}@{ALIAS}"
-        rows = read_rows(args.input)
-        estimator, columns = tracking.load_model(uri)
-        predictions = predict_frame(estimator, conform(rows, columns))
+        with tracking.server_refusals():
+            tracking_cfg = compose_default().tracking
+            tracking.use(args.tracking_uri or str(tracking_cfg.uri))
+            uri = args.model or f"models:/{tracking_cfg.registered_model}@{ALIAS}"
+            rows = read_rows(args.input)
+            estimator, columns = tracking.load_model(uri)
+            predictions = predict_frame(estimator, conform(rows, columns))
     except UserError as err:
         print(f"ebm-study-predict: error: {err}", file=sys.stderr)
         return 2

@@ -163,18 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     """Console script `ebm-study-report`."""
     args = _parser().parse_args(argv)
     try:
-        parent = find_sweep_run(args.sweep, args.experiment, args.tracking_uri)
-        parent_id = parent.info.run_id
-        try:
-            settings = settings_from_tags(
-                parent.data.tags, top_k=args.top_k, terms=args.terms, rbo_p=args.rbo_p
-            )
-        except ValueError as err:
-            raise UserError(str(err)) from err
-        if args.no_log:
-            study = compute(parent.info.experiment_id, parent_id, settings)
-        else:
-            study = publish(parent.info.experiment_id, parent_id, settings)
+        with tracking.server_refusals():
+            parent = find_sweep_run(args.sweep, args.experiment, args.tracking_uri)
+            parent_id = parent.info.run_id
+            try:
+                settings = settings_from_tags(
+                    parent.data.tags, top_k=args.top_k, terms=args.terms, rbo_p=args.rbo_p
+                )
+            except ValueError as err:
+                raise UserError(str(err)) from err
+            if args.no_log:
+                study = compute(parent.info.experiment_id, parent_id, settings)
+            else:
+                study = publish(parent.info.experiment_id, parent_id, settings)
     except UserError as err:
         print(f"ebm-study-report: error: {err}", file=sys.stderr)
         return 2

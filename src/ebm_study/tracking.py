@@ -7,6 +7,8 @@ import fcntl
 import functools
 import json
 import logging
+import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -18,6 +20,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -27,10 +30,11 @@ import mlflow
 import pandas as pd
 from matplotlib.figure import Figure
 from mlflow.data.code_dataset_source import CodeDatasetSource
-from mlflow.entities import Metric, RunStatus, RunTag
+from mlflow.entities import LoggedModelOutput, LoggedModelStatus, Metric, Param, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
+from mlflow.tracking.context.registry import resolve_tags
 from omegaconf import DictConfig, OmegaConf
 
 from ebm_study.config import PROJECT_ROOT, mask_overrides, mask_uri
@@ -64,7 +68,7 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
         return _experiments[uri, name]
     if uri.startswith(("http://", "https://")):
         check_server(uri)
-    with _store_lock(uri):
+    with _store_lock(uri), server_refusals():
         _experiments[uri, name] = _get_or_create_experiment(
             name, tracking_cfg.get("artifact_location")
         )
@@ -95,6 +99,46 @@ def check_server(uri: str, timeout: float = 3.0) -> None:
             f"tracking.uri={mask_uri(uri)} is not answering ({reason}); start the tracking "
             "server, or leave tracking.uri unset for the embedded store"
         ) from None
+
+
+@contextmanager
+def server_refusals() -> Iterator[None]:
+    """Turn a tracking server's 401 or 403 into a one-line UserError that says what to set.
+
+    MLflow's own exception carries the server's HTML-ish body and a stack trace.
+    """
+    try:
+        yield
+    except MlflowException as err:
+        refusal = _refusal(err)
+        if refusal is None:
+            raise
+        raise refusal from None
+
+
+def _refusal(err: MlflowException) -> UserError | None:
+    status = err.get_http_status_code()
+    where = describe_uri()
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    if status == 401 and not user:
+        return UserError(
+            f"the tracking server at {where} requires a login: set MLFLOW_TRACKING_USERNAME "
+            "and MLFLOW_TRACKING_PASSWORD"
+        )
+    if status == 401:
+        return UserError(
+            f"the tracking server at {where} refused MLFLOW_TRACKING_USERNAME={user} with the "
+            "given MLFLOW_TRACKING_PASSWORD (wrong password, or no such user)"
+        )
+    if status == 403:
+        endpoint = re.search(r"endpoint (\S+)", str(err))
+        what = f" ({endpoint.group(1)})" if endpoint else ""
+        return UserError(
+            f"the tracking server at {where} does not let user {user or '(anonymous)'} do "
+            f"this{what}: permission denied; ask its admin for EDIT on the experiment "
+            "(or MANAGE on the registered model)"
+        )
+    return None
 
 
 @contextmanager
@@ -194,18 +238,19 @@ def start_sweep(
     client = MlflowClient()
     overrides = mask_overrides(overrides)
     name = "sweep " + " ".join(overrides) if overrides else "sweep"
-    run = client.create_run(
-        experiment_id,
-        run_name=name[:250],
-        tags={
+    # resolve_tags adds what mlflow.start_run adds to the jobs (user, source), so the parent
+    # is the login's run too on a server with logins.
+    tags = resolve_tags(
+        {
             ROLE: "sweep",
             SWEEP_DIR: sweep_dir,
             SWEPT: ",".join(swept),
             SWEEP_KEY: key,
             **study_tags,
             **provenance_tags(),
-        },
+        }
     )
+    run = client.create_run(experiment_id, run_name=name[:250], tags=tags)
     run_id = run.info.run_id
     client.log_text(run_id, "\n".join(overrides) + "\n", "config/overrides.txt")
     client.log_text(run_id, config_yaml, "config/config.yaml")
@@ -582,3 +627,208 @@ def log_model_to_run(run_id: str, model, X_example: pd.DataFrame) -> str:
 def describe_uri() -> str:
     """The tracking URI in use, password masked, for messages."""
     return mask_uri(mlflow.get_tracking_uri())
+
+
+# ---------------------------------------------------------------------------------------------
+# Moving runs between stores (`ebm-study-migrate`): the embedded store to a team's server.
+
+MIGRATED_FROM = "ebm_study.migrated_from"  # on each copy: the source run's id, to copy it once
+_TERMINAL = {"FINISHED", "FAILED", "KILLED"}
+
+
+@dataclass
+class CopyReport:
+    experiments: list[str] = field(default_factory=list)
+    runs: int = 0
+    already: int = 0  # copied by an earlier migration
+    unfinished: int = 0  # RUNNING or SCHEDULED (with their children): left for later
+    models: int = 0
+    versions: int = 0
+    aliases: list[str] = field(default_factory=list)
+    aliases_kept: list[str] = field(default_factory=list)  # the server's own, not overwritten
+
+
+def copy_store(src_uri: str, dst_uri: str, experiments: list[str] | None = None) -> CopyReport:
+    """Copy experiments (all, or those named) with every run, logged model, registered version
+    and alias from one store to another, keeping run names, times, statuses and parent links.
+
+    Safe to repeat: runs copied before (tagged MIGRATED_FROM) are skipped. Artifacts travel
+    through each store's own API, so the server's artifact proxy takes them.
+    """
+    src = MlflowClient(tracking_uri=src_uri, registry_uri=src_uri)
+    dst = MlflowClient(tracking_uri=dst_uri, registry_uri=dst_uri)
+    available = {e.name: e for e in src.search_experiments()}
+    names = experiments or [n for n, e in available.items() if src.search_runs([e.experiment_id])]
+    missing = [n for n in names if n not in available]
+    if missing:
+        raise UserError(
+            f"--experiment={missing[0]!r} is not in {mask_uri(src_uri)}; it has: "
+            f"{', '.join(sorted(available)) or 'no experiments'}"
+        )
+    report, run_ids, model_ids = CopyReport(), {}, {}
+    for name in names:
+        source = available[name]
+        target = dst.get_experiment_by_name(name)
+        target_id = target.experiment_id if target else dst.create_experiment(name)
+        for key, value in source.tags.items():
+            dst.set_experiment_tag(target_id, key, value)
+        with tempfile.TemporaryDirectory(prefix="ebm-study-migrate-") as tmp:
+            folder, ids = Path(tmp), (source.experiment_id, target_id)
+            _copy_runs(src, dst, *ids, folder, report, run_ids)
+            report.models += _copy_models(src, dst, src_uri, *ids, folder, run_ids, model_ids)
+        report.experiments.append(name)
+    _copy_registry(src, dst, run_ids, model_ids, report)
+    return report
+
+
+def _copy_runs(src, dst, source_id, target_id, tmp, report, run_ids) -> None:
+    runs = src.search_runs([source_id], max_results=50_000)
+    done = {
+        r.data.tags[MIGRATED_FROM]: r.info.run_id
+        for r in dst.search_runs([target_id], f"tags.`{MIGRATED_FROM}` != ''", max_results=50_000)
+    }
+    by_id = {r.info.run_id: r for r in runs}
+    skipped: set[str] = set()
+    # Parents before children, so each child's parent link can point at the copy.
+    for run in sorted(runs, key=lambda r: (PARENT in r.data.tags, r.info.start_time or 0)):
+        old, parent = run.info.run_id, run.data.tags.get(PARENT)
+        if run.info.status not in _TERMINAL or parent in skipped:
+            skipped.add(old)
+            report.unfinished += 1
+            continue
+        if old in done:
+            run_ids[old] = done[old]
+            report.already += 1
+            continue
+        tags = {k: v for k, v in run.data.tags.items() if k != PARENT}
+        tags[MIGRATED_FROM] = old
+        if parent in run_ids:
+            tags[PARENT] = run_ids[parent]
+        elif parent in by_id:  # its parent is not in this experiment's copy; keep the link's id
+            tags[PARENT] = parent
+        new = dst.create_run(
+            target_id, start_time=run.info.start_time, tags=tags, run_name=run.info.run_name
+        ).info.run_id
+        params = [Param(k, v) for k, v in run.data.params.items()]
+        for i in range(0, len(params), 100):  # MLflow's batch limit for params
+            dst.log_batch(new, params=params[i : i + 100])
+        if run.inputs and run.inputs.dataset_inputs:
+            dst.log_inputs(new, datasets=run.inputs.dataset_inputs)
+        metrics = [
+            Metric(m.key, m.value, m.timestamp, m.step)
+            for key in run.data.metrics
+            for m in src.get_metric_history(old, key)
+        ]
+        for i in range(0, len(metrics), 1000):
+            dst.log_batch(new, metrics=metrics[i : i + 1000])
+        folder = tmp / old
+        folder.mkdir()
+        if src.list_artifacts(old):
+            src.download_artifacts(old, "", str(folder))
+            dst.log_artifacts(new, str(folder))
+        dst.set_terminated(new, run.info.status, end_time=run.info.end_time)
+        run_ids[old] = new
+        report.runs += 1
+
+
+def _copy_models(src, dst, src_uri, source_id, target_id, tmp, run_ids, model_ids) -> int:
+    """Logged models (MLflow 3 keeps them beside runs, not inside) of the copied runs; returns
+    how many were new."""
+    copied = 0
+    existing = {
+        m.tags.get(MIGRATED_FROM): m.model_id
+        for m in dst.search_logged_models(experiment_ids=[target_id], max_results=50_000)
+    }
+    for model in src.search_logged_models(experiment_ids=[source_id], max_results=50_000):
+        run = run_ids.get(model.source_run_id)
+        if run is None or model.status != LoggedModelStatus.READY:
+            continue
+        if model.model_id in existing:
+            model_ids[model.model_id] = existing[model.model_id]
+            continue
+        new = dst.create_logged_model(
+            target_id,
+            name=model.name,
+            source_run_id=run,
+            tags={**model.tags, MIGRATED_FROM: model.model_id},
+            params=model.params,
+            model_type=model.model_type,
+        )
+        folder = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=model.artifact_location,
+                dst_path=str(tmp / model.model_id),
+                tracking_uri=src_uri,
+            )
+        )
+        # The MLmodel file names its run and model: point them at the copies.
+        meta = mlflow.models.Model.load(str(folder))
+        meta.run_id, meta.model_id = run, new.model_id
+        meta.save(str(folder / "MLmodel"))
+        dst.log_model_artifacts(new.model_id, str(folder))
+        dst.finalize_logged_model(new.model_id, LoggedModelStatus.READY)
+        dst.log_outputs(run, [LoggedModelOutput(new.model_id, step=0)])
+        metrics = [
+            Metric(m.key, m.value, m.timestamp, m.step, model_id=new.model_id, run_id=run)
+            for m in model.metrics or []
+        ]
+        if metrics:
+            dst.log_batch(run, metrics=metrics)
+        model_ids[model.model_id] = new.model_id
+        copied += 1
+    return copied
+
+
+def _copy_registry(src, dst, run_ids, model_ids, report) -> None:
+    """Versions made from copied models, and aliases the server does not have yet (a team's
+    champion on the server is never moved by someone's migration)."""
+    for registered in src.search_registered_models():
+        versions = [
+            v
+            for v in src.search_model_versions(f"name='{registered.name}'")
+            if v.run_id in run_ids and _version_model_id(v) in model_ids
+        ]
+        if not versions:
+            continue
+        try:
+            target = dst.get_registered_model(registered.name)
+        except MlflowException:
+            target = dst.create_registered_model(
+                registered.name, tags=registered.tags, description=registered.description
+            )
+        numbers = {}
+        for v in sorted(versions, key=lambda v: int(v.version)):
+            new_run, new_model = run_ids[v.run_id], model_ids[_version_model_id(v)]
+            found = dst.search_model_versions(f"name='{registered.name}' and run_id='{new_run}'")
+            if found:
+                numbers[str(v.version)] = str(min(int(f.version) for f in found))
+                continue
+            created = dst.create_model_version(
+                registered.name,
+                source=f"models:/{new_model}",
+                run_id=new_run,
+                tags={**v.tags, MIGRATED_FROM: f"{registered.name}/{v.version}"},
+                description=v.description,
+                model_id=new_model,
+            )
+            numbers[str(v.version)] = str(created.version)
+            report.versions += 1
+        for alias, number in registered.aliases.items():
+            if str(number) not in numbers:
+                continue
+            label = f"{registered.name}@{alias}"
+            if str(target.aliases.get(alias)) == numbers[str(number)]:
+                continue  # copied by an earlier migration
+            if alias in target.aliases:
+                report.aliases_kept.append(f"{label} (server: version {target.aliases[alias]})")
+                continue
+            dst.set_registered_model_alias(registered.name, alias, numbers[str(number)])
+            report.aliases.append(f"{label} -> version {numbers[str(number)]}")
+
+
+def _version_model_id(version) -> str:
+    """The logged model behind a registered version (older versions name it only in source)."""
+    if version.model_id:
+        return version.model_id
+    source = str(version.source or "")
+    return source.removeprefix("models:/") if source.startswith("models:/m-") else ""
