@@ -19,7 +19,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.datasets import load_breast_cancer
 
 from ebm_study.errors import UserError
-from ebm_study.registry import choose, conform
+from ebm_study.registry import choose, conform, predict_main, promote_main
 
 BIN = Path(sys.executable).parent
 
@@ -184,15 +184,16 @@ def test_promote_by_a_loss_under_another_name(sweep):
     assert chosen.data.metrics["log_loss"] == min(r.data.metrics["log_loss"] for r in jobs)
 
 
-def test_promote_errors_are_one_line(sweep):
+def test_promote_errors_are_one_line(sweep, capsys):
     _, uri, _ = sweep
     for args, message in [
         (["--metric", "nope"], "--metric='nope' is not logged"),
         (["--min-stability", "1.01"], "--min-stability=1.01: no setting reaches it"),
     ]:
-        out = cli("ebm-study-promote", "--tracking-uri", uri, *args)
-        assert out.returncode == 2
-        assert len(out.stderr.strip().splitlines()) == 1 and message in out.stderr, out.stderr
+        # In-process (the console script's own function): a subprocess each costs seconds.
+        assert promote_main(["--tracking-uri", uri, *args]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and message in err, err
 
 
 def test_predict_round_trip_equals_the_champion_runs_own_model(sweep):
@@ -216,8 +217,9 @@ def test_predict_round_trip_equals_the_champion_runs_own_model(sweep):
     assert len(predictions) == 25
 
 
-def test_predict_refuses_bad_input_in_one_line(sweep):
+def test_predict_refuses_bad_input_in_one_line(sweep, capsys):
     tmp, uri, _ = sweep
+    assert promote_main(["--tracking-uri", uri]) == 0
     rows = pd.read_csv(tmp / "rows.csv")
     rows.drop(columns=["mean radius"]).to_csv(tmp / "missing.csv", index=False)
     (tmp / "empty.csv").write_text("")
@@ -226,17 +228,10 @@ def test_predict_refuses_bad_input_in_one_line(sweep):
         (tmp / "empty.csv", "is not a readable CSV"),
         (tmp / "nope.csv", "is not a file"),
     ]:
-        out = cli(
-            "ebm-study-predict",
-            "--tracking-uri",
-            uri,
-            "--input",
-            str(path),
-            "--output",
-            str(tmp / "x.csv"),
-        )
-        assert out.returncode == 2 and message in out.stderr, out.stderr
-        assert len(out.stderr.strip().splitlines()) == 1
+        args = ["--tracking-uri", uri, "--input", str(path), "--output", str(tmp / "x.csv")]
+        assert predict_main(args) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_the_champion_loads_as_an_ebm_that_explains_itself(sweep):

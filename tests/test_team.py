@@ -24,6 +24,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.datasets import load_breast_cancer
 
 from ebm_study.config import PROJECT_ROOT
+from ebm_study.migrate import main as migrate_main
 
 SCRIPT = PROJECT_ROOT / "scripts" / "server.sh"
 BIN = Path(sys.executable).parent
@@ -122,6 +123,16 @@ def runs_of(cl: MlflowClient, experiment: str):
     return cl.search_runs([exp.experiment_id]) if exp else []
 
 
+def finished_sweep(runs, n_jobs: int):
+    """The one parent and its jobs, all FINISHED, every job linked to that parent."""
+    parents = [r for r in runs if r.data.tags.get("ebm_study.role") == "sweep"]
+    jobs = [r for r in runs if r.data.tags.get("ebm_study.role") == "job"]
+    assert len(parents) == 1 and len(jobs) == n_jobs
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    assert {r.data.tags["mlflow.parentRunId"] for r in jobs} == {parents[0].info.run_id}
+    return parents[0], jobs
+
+
 def rows_csv(tmp_path: Path) -> Path:
     path = tmp_path / "rows.csv"
     load_breast_cancer(as_frame=True).data.head(4).to_csv(path, index=False)
@@ -143,12 +154,7 @@ def test_a_sweep_on_the_postgres_server_records_every_run_and_its_study(server, 
     )
     assert out.returncode == 0, out.stderr[-3000:]
     cl = client(server.url)
-    runs = runs_of(cl, "team")
-    parents = [r for r in runs if r.data.tags.get("ebm_study.role") == "sweep"]
-    jobs = [r for r in runs if r.data.tags.get("ebm_study.role") == "job"]
-    assert len(parents) == 1 and len(jobs) == 4
-    assert {r.info.status for r in runs} == {"FINISHED"}
-    assert {r.data.tags["mlflow.parentRunId"] for r in jobs} == {parents[0].info.run_id}
+    parent, jobs = finished_sweep(runs_of(cl, "team"), n_jobs=4)
     # PostgreSQL holds them (not a SQLite file somewhere).
     assert server.sql("SELECT count(*) FROM runs")[0][0] == 5
     # Artifacts went through the server's proxy into its folder; the client needs no file access.
@@ -159,9 +165,9 @@ def test_a_sweep_on_the_postgres_server_records_every_run_and_its_study(server, 
     mlflow.set_tracking_uri(server.url)  # load_table downloads through the global URI
     table = cl.load_table(job.info.experiment_id, "importance.json", run_ids=[job.info.run_id])
     assert len(table) == 30
-    parent_files = {a.path for a in cl.list_artifacts(parents[0].info.run_id)}
+    parent_files = {a.path for a in cl.list_artifacts(parent.info.run_id)}
     assert {"stability_by_config.json", "topk_frequency.json"} <= parent_files
-    metrics = parents[0].data.metrics
+    metrics = parent.data.metrics
     assert metrics["stability_n_runs"] == 4 and 0 <= metrics["stability_nogueira"] <= 1
 
 
@@ -242,17 +248,18 @@ def test_migrate_moves_embedded_runs_models_and_champion_to_the_server(server, t
     assert "3 runs were already there" in again.stdout
 
 
-def test_migrate_errors_are_one_line(server, tmp_path):
-    missing = run_cli("--from", f"sqlite:///{tmp_path}/none.db", "--to", server.url,
-                      program="ebm-study-migrate")  # fmt: skip
-    assert missing.returncode == 2
-    assert missing.stderr.strip() == (
+def test_migrate_errors_are_one_line(server, tmp_path, capsys):
+    # In-process (the console script's own function): a subprocess each costs seconds.
+    nothing = f"sqlite:///{tmp_path}/none.db"
+    assert migrate_main(["--from", nothing, "--to", server.url]) == 2
+    assert capsys.readouterr().err.strip() == (
         f"ebm-study-migrate: error: --from=sqlite:///{tmp_path}/none.db does not exist; "
         "nothing to migrate"
     )
-    no_server = run_cli("--to", "http://127.0.0.1:9", program="ebm-study-migrate")
-    assert no_server.returncode == 2 and "is not answering" in no_server.stderr
-    assert len(no_server.stderr.strip().splitlines()) == 1
+    assert migrate_main(["--from", nothing, "--to", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --to=http://127.0.0.1:9 is not answering" in err and "(make server)" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,16 +378,12 @@ def test_a_ray_sweep_logs_to_the_server_with_the_launchers_login(
     assert "Connected to Ray cluster" in log and "_run_job pid=" in log  # jobs ran in workers
     admin = client(auth_server.url, "admin", auth_server.admin_password)
     runs = runs_of(admin, "distributed")
-    parent = [r for r in runs if r.data.tags.get("ebm_study.role") == "sweep"]
-    jobs = [r for r in runs if r.data.tags.get("ebm_study.role") == "job"]
-    assert len(parent) == 1 and len(jobs) == 2
-    assert {r.info.status for r in runs} == {"FINISHED"}
-    assert {r.data.tags["mlflow.parentRunId"] for r in jobs} == {parent[0].info.run_id}
+    parent, jobs = finished_sweep(runs, n_jobs=2)
     assert {r.info.user_id for r in runs} == {"alice"}
     # Each Ray task asks for one core, so model.n_jobs=auto gives each fit one.
     assert {r.data.params["model.n_jobs"] for r in jobs} == {"1"}
     # The study was made by the launching process, from the workers' runs.
-    assert "nogueira" in " ".join(parent[0].data.metrics)
+    assert parent.data.metrics["stability_n_runs"] == 2
     # No secret in Hydra's files.
     for path in (tmp_path / "hydra").rglob("*.yaml"):
         assert alice["MLFLOW_TRACKING_PASSWORD"] not in path.read_text()

@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError("--to is missing: give the server's URI, or set MLFLOW_TRACKING_URI")
         if target == source:
             raise UserError(f"--to={mask_uri(target)} is the store runs are copied from")
+        if target.startswith(("http://", "https://")):
+            tracking.check_server(target, setting="--to")
         if source.startswith("sqlite:///") and not os.path.exists(source[len("sqlite:///") :]):
             raise UserError(f"--from={source} does not exist; nothing to migrate")
-        if target.startswith(("http://", "https://")):
-            tracking.check_server(target)
         with tracking.server_refusals():
             tracking.use(target)  # so messages about the server name it
             report = tracking.copy_store(source, target, args.experiment)

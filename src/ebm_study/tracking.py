@@ -84,8 +84,9 @@ def _write_ahead_log(db_path: str) -> None:
         db.execute("PRAGMA journal_mode=WAL")
 
 
-def check_server(uri: str, timeout: float = 3.0) -> None:
-    """Fail within seconds, before any fitting, when no tracking server answers at `uri`.
+def check_server(uri: str, timeout: float = 3.0, setting: str = "tracking.uri") -> None:
+    """Fail within seconds, before any fitting, when no tracking server answers at `uri`
+    (`setting` names where the URI came from, for the message).
 
     MLflow's client would otherwise retry with back-off for minutes.
     """
@@ -95,9 +96,10 @@ def check_server(uri: str, timeout: float = 3.0) -> None:
         socket.create_connection((parts.hostname, port), timeout=timeout).close()
     except OSError as err:
         reason = err.strerror or type(err).__name__
+        fallback = ", or leave tracking.uri unset for the embedded store"
         raise UserError(
-            f"tracking.uri={mask_uri(uri)} is not answering ({reason}); start the tracking "
-            "server, or leave tracking.uri unset for the embedded store"
+            f"{setting}={mask_uri(uri)} is not answering ({reason}); start the tracking "
+            f"server{fallback if setting == 'tracking.uri' else ' (make server)'}"
         ) from None
 
 
@@ -658,7 +660,9 @@ def copy_store(src_uri: str, dst_uri: str, experiments: list[str] | None = None)
     src = MlflowClient(tracking_uri=src_uri, registry_uri=src_uri)
     dst = MlflowClient(tracking_uri=dst_uri, registry_uri=dst_uri)
     available = {e.name: e for e in src.search_experiments()}
-    names = experiments or [n for n, e in available.items() if src.search_runs([e.experiment_id])]
+    names = experiments or [
+        n for n, e in available.items() if src.search_runs([e.experiment_id], max_results=1)
+    ]
     missing = [n for n in names if n not in available]
     if missing:
         raise UserError(
@@ -683,11 +687,11 @@ def copy_store(src_uri: str, dst_uri: str, experiments: list[str] | None = None)
 
 def _copy_runs(src, dst, source_id, target_id, tmp, report, run_ids) -> None:
     runs = src.search_runs([source_id], max_results=50_000)
+    # Only complete copies carry the tag (it is set last), so an interrupted copy is redone.
     done = {
         r.data.tags[MIGRATED_FROM]: r.info.run_id
         for r in dst.search_runs([target_id], f"tags.`{MIGRATED_FROM}` != ''", max_results=50_000)
     }
-    by_id = {r.info.run_id: r for r in runs}
     skipped: set[str] = set()
     # Parents before children, so each child's parent link can point at the copy.
     for run in sorted(runs, key=lambda r: (PARENT in r.data.tags, r.info.start_time or 0)):
@@ -695,20 +699,23 @@ def _copy_runs(src, dst, source_id, target_id, tmp, report, run_ids) -> None:
         if run.info.status not in _TERMINAL or parent in skipped:
             skipped.add(old)
             report.unfinished += 1
-            continue
-        if old in done:
+        elif old in done:
             run_ids[old] = done[old]
             report.already += 1
-            continue
-        tags = {k: v for k, v in run.data.tags.items() if k != PARENT}
-        tags[MIGRATED_FROM] = old
-        if parent in run_ids:
-            tags[PARENT] = run_ids[parent]
-        elif parent in by_id:  # its parent is not in this experiment's copy; keep the link's id
-            tags[PARENT] = parent
-        new = dst.create_run(
-            target_id, start_time=run.info.start_time, tags=tags, run_name=run.info.run_name
-        ).info.run_id
+        else:
+            run_ids[old] = _copy_run(src, dst, run, target_id, run_ids.get(parent), tmp / old)
+            report.runs += 1
+
+
+def _copy_run(src, dst, run, target_id, parent: str | None, folder: Path) -> str:
+    old = run.info.run_id
+    tags = {k: v for k, v in run.data.tags.items() if k not in (PARENT, MIGRATED_FROM)}
+    if parent:
+        tags[PARENT] = parent
+    new = dst.create_run(
+        target_id, start_time=run.info.start_time, tags=tags, run_name=run.info.run_name
+    ).info.run_id
+    try:
         params = [Param(k, v) for k, v in run.data.params.items()]
         for i in range(0, len(params), 100):  # MLflow's batch limit for params
             dst.log_batch(new, params=params[i : i + 100])
@@ -721,14 +728,16 @@ def _copy_runs(src, dst, source_id, target_id, tmp, report, run_ids) -> None:
         ]
         for i in range(0, len(metrics), 1000):
             dst.log_batch(new, metrics=metrics[i : i + 1000])
-        folder = tmp / old
         folder.mkdir()
         if src.list_artifacts(old):
             src.download_artifacts(old, "", str(folder))
             dst.log_artifacts(new, str(folder))
         dst.set_terminated(new, run.info.status, end_time=run.info.end_time)
-        run_ids[old] = new
-        report.runs += 1
+        dst.set_tag(new, MIGRATED_FROM, old)
+    except BaseException:
+        dst.delete_run(new)  # no half copy left behind; the next migration copies it again
+        raise
+    return new
 
 
 def _copy_models(src, dst, src_uri, source_id, target_id, tmp, run_ids, model_ids) -> int:
@@ -738,6 +747,7 @@ def _copy_models(src, dst, src_uri, source_id, target_id, tmp, run_ids, model_id
     existing = {
         m.tags.get(MIGRATED_FROM): m.model_id
         for m in dst.search_logged_models(experiment_ids=[target_id], max_results=50_000)
+        if m.status == LoggedModelStatus.READY  # an interrupted copy stays PENDING: redone
     }
     for model in src.search_logged_models(experiment_ids=[source_id], max_results=50_000):
         run = run_ids.get(model.source_run_id)
@@ -754,26 +764,30 @@ def _copy_models(src, dst, src_uri, source_id, target_id, tmp, run_ids, model_id
             params=model.params,
             model_type=model.model_type,
         )
-        folder = Path(
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=model.artifact_location,
-                dst_path=str(tmp / model.model_id),
-                tracking_uri=src_uri,
+        try:
+            folder = Path(
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=model.artifact_location,
+                    dst_path=str(tmp / model.model_id),
+                    tracking_uri=src_uri,
+                )
             )
-        )
-        # The MLmodel file names its run and model: point them at the copies.
-        meta = mlflow.models.Model.load(str(folder))
-        meta.run_id, meta.model_id = run, new.model_id
-        meta.save(str(folder / "MLmodel"))
-        dst.log_model_artifacts(new.model_id, str(folder))
-        dst.finalize_logged_model(new.model_id, LoggedModelStatus.READY)
-        dst.log_outputs(run, [LoggedModelOutput(new.model_id, step=0)])
-        metrics = [
-            Metric(m.key, m.value, m.timestamp, m.step, model_id=new.model_id, run_id=run)
-            for m in model.metrics or []
-        ]
-        if metrics:
-            dst.log_batch(run, metrics=metrics)
+            # The MLmodel file names its run and model: point them at the copies.
+            meta = mlflow.models.Model.load(str(folder))
+            meta.run_id, meta.model_id = run, new.model_id
+            meta.save(str(folder / "MLmodel"))
+            dst.log_model_artifacts(new.model_id, str(folder))
+            dst.log_outputs(run, [LoggedModelOutput(new.model_id, step=0)])
+            metrics = [
+                Metric(m.key, m.value, m.timestamp, m.step, model_id=new.model_id, run_id=run)
+                for m in model.metrics or []
+            ]
+            if metrics:
+                dst.log_batch(run, metrics=metrics)
+            dst.finalize_logged_model(new.model_id, LoggedModelStatus.READY)  # last: complete
+        except BaseException:
+            dst.finalize_logged_model(new.model_id, LoggedModelStatus.FAILED)
+            raise
         model_ids[model.model_id] = new.model_id
         copied += 1
     return copied
