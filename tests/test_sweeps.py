@@ -1,5 +1,6 @@
 """Multiruns through the real `ebm-study` command: one parent, its children, named and grouped."""
 
+import socket
 from collections import Counter
 
 import mlflow
@@ -81,6 +82,8 @@ def test_joblib_launcher_with_two_workers_on_a_fresh_store(tmp_path):
     assert sorted(c.info.run_name for c in children) == [f"split_seed={i}" for i in range(3)]
     assert all(c.info.status == "FINISHED" for c in children)
     assert len({c.data.tags["config_key"] for c in children}) == 1
+    assert {c.data.tags["ebm_study.launcher"] for c in children} == {"JoblibLauncher"}
+    assert {c.data.tags["ebm_study.host"] for c in children} == {socket.gethostname()}
 
 
 def test_a_named_study_sweeps_its_own_grid(tmp_path):

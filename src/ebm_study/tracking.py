@@ -51,6 +51,8 @@ CONFIG_KEY = "config_key"
 RUN_KEY = "ebm_study.run_key"  # setting and seeds: runs with one run_key are the same fit
 PARENT = "mlflow.parentRunId"
 NOTE = "mlflow.note.content"  # the run's description in the UI (Markdown)
+HOST = "ebm_study.host"  # the machine that ran it
+LAUNCHER = "ebm_study.launcher"  # the Hydra launcher that ran a sweep's job: basic, joblib, ray
 
 MODEL_NAME = "model"  # the logged model's name within a run: runs:/<id>/model
 _MODEL_PACKAGES = ("mlflow", "interpret-core", "scikit-learn", "skops", "pandas", "numpy")
@@ -187,8 +189,9 @@ def use(uri: str) -> None:
 
 @functools.cache
 def provenance_tags() -> dict[str, str]:
-    """Versions of the package and the libraries that shape results, and the git commit."""
-    tags = {"ebm_study.version": _version("ebm-study")}
+    """Versions of the package and the libraries that shape results, the git commit, and the
+    machine (on a cluster: which node ran the job)."""
+    tags = {"ebm_study.version": _version("ebm-study"), HOST: socket.gethostname()}
     for package in ("mlflow", "interpret-core", "scikit-learn", "hydra-core", "numpy", "pandas"):
         tags[f"versions.{package}"] = _version(package)
     tags["versions.python"] = sys.version.split()[0]

@@ -36,17 +36,21 @@ def train(
     parent_id: str | None = None,
     swept: Sequence[str] | None = None,
     parallel_jobs: int = 1,
+    launcher: str | None = None,
 ) -> dict[str, float]:
     """Fit one EBM as `cfg` says and log everything to MLflow; return the test metrics.
 
     `overrides` name the run (only the `swept` keys inside a sweep); `parent_id` is the sweep's
     parent run; `parallel_jobs` is how many jobs the launcher runs at once, for
-    `model.n_jobs=auto`. The run ends FINISHED, or FAILED with its error, never RUNNING.
+    `model.n_jobs=auto`; `launcher` names it in a tag. The run ends FINISHED, or FAILED with
+    its error, never RUNNING.
     """
     cfg.model.n_jobs = model.resolve_n_jobs(cfg.model.n_jobs, _cores(), parallel_jobs)
     experiment_id = tracking.connect(cfg.tracking)
     name = run_name(overrides, swept)
     keys = {tracking.CONFIG_KEY: config_key(cfg), tracking.RUN_KEY: run_key(cfg)}
+    if launcher:
+        keys[tracking.LAUNCHER] = launcher
     with tracking.job_run(experiment_id, name, parent_id, keys):
         # Config first, so even a run that fails says what it was.
         tracking.log_config(run_params(cfg), to_yaml(cfg), list(overrides))
@@ -87,6 +91,11 @@ def parallel_jobs(launcher: DictConfig, cores: int) -> int:
     return n if n > 0 else max(1, cores + 1 + n)  # joblib: -1 = every core, -2 = all but one
 
 
+def launcher_name(launcher: DictConfig) -> str:
+    """The launcher's class, short: BasicLauncher, JoblibLauncher, RayLauncher."""
+    return str(launcher.get("_target_", "")).rsplit(".", 1)[-1]
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _job(cfg: DictConfig) -> float | None:
     """Returns the test F1, for sweepers that optimise."""
@@ -110,7 +119,8 @@ def _job(cfg: DictConfig) -> float | None:
                 log.info("job %s: reusing finished run %s", hydra_cfg.job.num, done.info.run_id)
                 return done.data.metrics.get("f1")
         at_once = parallel_jobs(hydra_cfg.launcher, _cores())
-        return train(cfg, overrides, parent_id, swept, at_once)["f1"]
+        launcher = launcher_name(hydra_cfg.launcher)
+        return train(cfg, overrides, parent_id, swept, at_once, launcher)["f1"]
     except Exception as err:
         # The run is FAILED in MLflow with its traceback; the other jobs go on, and the
         # sweep callback reports the failures and exits non-zero at the end.
