@@ -110,6 +110,14 @@ psql_admin() { as_postgres psql -p "$PG_PORT" -X -q -v ON_ERROR_STOP=1 "$@"; }
 # it is never on a command line or in the repo.
 ensure_database() {
   local password db
+  # Runs in the database and files in the artifact folder belong together: a second checkout
+  # (another folder) must not serve this database with an empty artifact folder.
+  local owner
+  owner="$(psql_admin -At -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database
+    WHERE datname = '$DB_NAME'")"
+  if [[ -n "$owner" && "$owner" != "ebm-study artifacts: $ARTIFACTS" ]]; then
+    die "database $DB_NAME goes with the artifacts in ${owner#ebm-study artifacts: }, not $ARTIFACTS; start the server from there, or choose another DB_NAME for a new server"
+  fi
   if [[ -s "$PGPASSFILE" ]]; then
     password="$(head -n 1 "$PGPASSFILE" | cut -d: -f5)"
   else
@@ -127,6 +135,7 @@ ensure_database() {
     if [[ -z "$(psql_admin -At -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
       say "creating database $db"
       as_postgres createdb -p "$PG_PORT" -O "$DB_NAME" "$db"
+      psql_admin -c "COMMENT ON DATABASE $db IS 'ebm-study artifacts: $ARTIFACTS'"
     fi
   done
 }

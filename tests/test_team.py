@@ -171,6 +171,19 @@ def test_a_sweep_on_the_postgres_server_records_every_run_and_its_study(server, 
     assert metrics["stability_n_runs"] == 4 and 0 <= metrics["stability_nogueira"] <= 1
 
 
+def test_a_second_server_cannot_take_a_database_whose_artifacts_are_elsewhere(server, tmp_path):
+    other = Server(tmp_path / "elsewhere")
+    other.db = server.db
+    out = other.script("start", DB_NAME=server.db)
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        f"server.sh: error: database {server.db} goes with the artifacts in "
+        f"{server.folder}/artifacts, not {tmp_path}/elsewhere/artifacts; start the server from "
+        "there, or choose another DB_NAME for a new server"
+    )
+    assert server.sql("SELECT 1") == [(1,)]  # the first server's database password still works
+
+
 def test_promote_report_and_predict_work_against_the_server(server, tmp_path):
     env = {"MLFLOW_TRACKING_URI": server.url}
     if not runs_of(client(server.url), "team"):
