@@ -184,6 +184,8 @@ start() {
       die "AUTH=1 needs MLFLOW_FLASK_SERVER_SECRET_KEY in the environment (any long random string)"
     [[ -n "${MLFLOW_AUTH_ADMIN_PASSWORD:-}" ]] ||
       die "AUTH=1 needs MLFLOW_AUTH_ADMIN_PASSWORD in the environment (the admin user's password)"
+    (( ${#MLFLOW_AUTH_ADMIN_PASSWORD} >= 12 )) ||
+      die "MLFLOW_AUTH_ADMIN_PASSWORD has ${#MLFLOW_AUTH_ADMIN_PASSWORD} characters; MLflow wants at least 12"
     local auth_db="${AUTH_DATABASE_URI:-postgresql://$DB_NAME@127.0.0.1:${PG_PORT:-5432}/${DB_NAME}_auth}"
     # No secrets in this file: the admin password and the secret key stay in the environment.
     cat > "$SERVER_DIR/basic_auth.ini" <<INI
