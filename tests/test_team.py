@@ -346,6 +346,15 @@ def test_an_authorised_user_sweeps_and_promotes_and_others_cannot_write_there(
         "experiment (or MANAGE on the registered model)"
     )
     assert len(runs_of(admin, "alices")) == 3
+    # Once the admin grants EDIT (the README's command), bob's runs go in.
+    from mlflow.server.auth.client import AuthServiceClient
+
+    experiment = admin.get_experiment_by_name("alices").experiment_id
+    users = AuthServiceClient(auth_server.url)
+    users.grant_user_permission("bob", "experiment", experiment, "EDIT")
+    bob = sweep(tmp_path, "tracking.experiment=alices", "model_seed=5", env=as_bob)
+    assert bob.returncode == 0, bob.stderr[-3000:]
+    assert len(runs_of(admin, "alices")) == 5
 
 
 # ---------------------------------------------------------------------------------------------
