@@ -24,10 +24,8 @@ from ebm_study.registry import choose, conform, predict_main, promote_main
 BIN = Path(sys.executable).parent
 
 
-def cli(name: str, *args: str, env=None):
-    return subprocess.run(
-        [str(BIN / name), *args], capture_output=True, text=True, timeout=300, env=env
-    )
+def cli(name: str, *args: str):
+    return run_cli(*args, program=name, timeout=300)
 
 
 # ---------------------------------------------------------------------------------------------
