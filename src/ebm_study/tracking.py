@@ -556,10 +556,15 @@ def _quiet_mlflow_hints() -> Iterator[None]:
 # The model registry: versions and the champion alias (stages are deprecated).
 
 
-def registered_version_for_run(name: str, run_id: str) -> str | None:
-    """The version of registered model `name` already made from this run, if any."""
+def registered_version_for_run(
+    name: str, run_id: str, client: MlflowClient | None = None
+) -> str | None:
+    """The version of registered model `name` already made from this run, if any (in the
+    store `client` talks to; by default the one in use)."""
     try:
-        versions = MlflowClient().search_model_versions(f"name='{name}' and run_id='{run_id}'")
+        versions = (client or MlflowClient()).search_model_versions(
+            f"name='{name}' and run_id='{run_id}'"
+        )
     except MlflowException:
         return None
     return str(min(int(v.version) for v in versions)) if versions else None
@@ -816,9 +821,9 @@ def _copy_registry(src, dst, run_ids, model_ids, report) -> None:
         numbers = {}
         for v in sorted(versions, key=lambda v: int(v.version)):
             new_run, new_model = run_ids[v.run_id], model_ids[_version_model_id(v)]
-            found = dst.search_model_versions(f"name='{registered.name}' and run_id='{new_run}'")
+            found = registered_version_for_run(registered.name, new_run, dst)
             if found:
-                numbers[str(v.version)] = str(min(int(f.version) for f in found))
+                numbers[str(v.version)] = found
                 continue
             created = dst.create_model_version(
                 registered.name,

@@ -48,8 +48,8 @@ def check_config(cfg: DictConfig) -> None:
     if not _is_int(m.inner_bags) or m.inner_bags < 0:
         raise UserError(f"model.inner_bags={m.inner_bags!r} must be a whole number >= 0")
     for key in ("max_bins", "max_interaction_bins", "max_leaves", "min_samples_leaf"):
-        if not _is_int(m[key]) or m[key] < (2 if "bins" in key else 1):
-            low = 2 if "bins" in key else 1
+        low = 2 if "bins" in key else 1
+        if not _is_int(m[key]) or m[key] < low:
             raise UserError(f"model.{key}={m[key]!r} must be a whole number >= {low}")
     inter = m.interactions
     if not (
