@@ -154,7 +154,10 @@ def refit_model(choice: Choice) -> str:
     cfg = tracking.run_config(choice.run_id)
     table = data.load(cfg.data)
     split = data.split(table, cfg.split.test_size, cfg.split.stratify, cfg.split_seed)
-    ebm, _ = model.fit(model.build(cfg.model), split.X_train, split.y_train)
+    # Built exactly as train() builds it, categorical columns included.
+    categorical = list(cfg.data.get("categorical") or [])
+    ebm = model.build(cfg.model, list(table.X.columns), categorical)
+    ebm, _ = model.fit(ebm, split.X_train, split.y_train)
     scores = metrics.evaluate(ebm, split.X_test, split.y_test)
     if choice.metric in scores and not math.isclose(
         scores[choice.metric], choice.value, rel_tol=1e-9, abs_tol=1e-12
