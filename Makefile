@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	@touch $@
 
-.PHONY: help setup run test test-all lint ui serve bench clean-store server server-stop \
+.PHONY: help setup run test test-team test-all lint ui serve bench clean-store server server-stop \
 	server-status ray ray-stop migrate
 
 ## help: list the targets
@@ -40,11 +40,15 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/ebm-study -m experiment=quick
 
-## test: the test suite (slow tests excluded; `make test-all` runs them too)
+## test: the fast suite (no team set-up, no multi-minute tests)
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not team"
 
-## test-all: every test, the multi-minute ones included
+## test-team: the team set-up for real: PostgreSQL, MLflow's server with logins, Ray
+test-team: $(STAMP)
+	$(BIN)/python -m pytest -m "team and not slow"
+
+## test-all: every test, the team set-up and the multi-minute paper study included
 test-all: $(STAMP)
 	$(BIN)/python -m pytest
 

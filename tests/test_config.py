@@ -111,26 +111,6 @@ def test_config_yaml_masks_the_password(make_cfg):
     assert "hunter2" not in text and "u:***@127.0.0.1" in text
 
 
-def test_n_jobs_auto_shares_the_cores_among_parallel_jobs():
-    from omegaconf import OmegaConf
-
-    from ebm_study.model import resolve_n_jobs
-    from ebm_study.train import parallel_jobs
-
-    assert resolve_n_jobs("auto", cores=2, parallel_jobs=1) == 2
-    assert resolve_n_jobs("auto", cores=2, parallel_jobs=2) == 1
-    assert resolve_n_jobs("auto", cores=8, parallel_jobs=3) == 2
-    assert resolve_n_jobs(-2, cores=8) == -2
-    joblib = OmegaConf.create({"_target_": "hydra_plugins.hydra_joblib_launcher.X", "n_jobs": -1})
-    assert parallel_jobs(joblib, cores=4) == 4
-    assert parallel_jobs(OmegaConf.create({**joblib, "n_jobs": 2}), cores=4) == 2
-    assert parallel_jobs(OmegaConf.create({"_target_": "hydra._internal.BasicLauncher"}), 4) == 1
-    ray = {"_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher"}
-    ray_two = OmegaConf.create({**ray, "ray": {"remote": {"num_cpus": 2}}})
-    assert parallel_jobs(ray_two, cores=8) == 4  # four tasks of two cores: n_jobs=auto gives 2
-    assert parallel_jobs(OmegaConf.create({**ray, "ray": {"remote": {}}}), cores=8) == 8
-
-
 def test_the_ray_launcher_config_hands_workers_the_store_and_joins_a_cluster(make_cfg):
     cfg = make_cfg("hydra/launcher=ray", "tracking.uri=http://127.0.0.1:5000")
     init = cfg.hydra.launcher.ray.init
@@ -138,9 +118,11 @@ def test_the_ray_launcher_config_hands_workers_the_store_and_joins_a_cluster(mak
     assert "object_store_memory" in init and init.object_store_memory is None
 
 
-def test_a_bad_n_jobs_names_the_value():
-    from ebm_study.errors import UserError
-    from ebm_study.model import resolve_n_jobs
+def test_an_unknown_config_group_option_names_the_allowed_ones(make_cfg):
+    from hydra.errors import MissingConfigException
 
-    with pytest.raises(UserError, match="model.n_jobs='many' must be 'auto' or a whole number"):
-        resolve_n_jobs("many", cores=2)
+    with pytest.raises(MissingConfigException) as err:
+        make_cfg("data=nope")
+    message = str(err.value)
+    assert "Could not find 'data/nope'" in message
+    assert "breast_cancer" in message and "csv" in message

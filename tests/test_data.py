@@ -59,3 +59,19 @@ def test_empty_csv_is_refused(tmp_path):
     path.write_text("")
     with pytest.raises(UserError, match="not a readable CSV"):
         data.load(csv_cfg(path))
+
+
+def test_a_csv_with_a_header_but_no_rows_is_refused(tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_text("a,b,label\n")
+    with pytest.raises(UserError, match=r"data.path=.*header.csv.* has a header but no rows"):
+        data.load(csv_cfg(path))
+
+
+def test_read_csv_names_the_setting_it_came_from(tmp_path):
+    path = tmp_path / "binary.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(UserError, match=r"^--input=.*binary.csv' is not a readable CSV: "):
+        data.read_csv(path, "--input")
+    with pytest.raises(UserError, match=r"^--input=.*nope.csv' is not a file"):
+        data.read_csv(tmp_path / "nope.csv", "--input")

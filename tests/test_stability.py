@@ -1,4 +1,4 @@
-"""Each measure against values worked out by hand, the identities of STABILITY.md, and the
+"""Each measure against values worked out by hand, the identities of docs/stability.md, and the
 interval's coverage in a seeded simulation."""
 
 import itertools
@@ -64,7 +64,7 @@ def test_jaccard_by_hand_and_its_chance_level():
     assert st.jaccard_index(a, c) == pytest.approx(1 / 3)
     assert st.jaccard(Z3).value == pytest.approx((1 + 1 / 3 + 1 / 3) / 3)
     assert st.jaccard_chance(1, 2) == pytest.approx(0.5)
-    # STABILITY.md: random top-5 of 30 give J near 0.09 to 0.10.
+    # docs/stability.md: random top-5 of 30 give J near 0.09 to 0.10.
     assert st.jaccard_chance(5, 30) == pytest.approx(0.0993, abs=5e-4)
     rng = np.random.default_rng(0)
     sims = [

@@ -1,17 +1,22 @@
-"""One run, in process, against a temporary SQLite store: everything a user looks at is there."""
+"""One job: a run in process against a temporary store holds everything a user looks at; bad
+input fails it in one line; the real command keeps the exit-code contract."""
 
 import json
+import time
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TINY, all_runs, free_port, run_cli, running, store_overrides, store_uri
 from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
 
+from ebm_study.config import compose_default
 from ebm_study.data import load
 from ebm_study.errors import UserError
-from ebm_study.train import train
+from ebm_study.train import launcher_name, parallel_jobs, train
 
 METRICS = {"accuracy", "f1", "precision", "recall", "roc_auc", "log_loss", "fit_seconds"}
 
@@ -40,7 +45,6 @@ def importance_of(run):
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     """One real run shared by the assertions below (a fit and a model log cost seconds)."""
-    from conftest import TINY, store_overrides
     from hydra import compose, initialize_config_dir
 
     from ebm_study.config import CONF_DIR, register_resolvers
@@ -164,3 +168,166 @@ def test_a_users_csv_runs_end_to_end(make_cfg, tmp_path):
     table = importance_of(run)
     assert len(table) == 5
     assert pd.Series(table["term"]).isin(frame.columns).all()
+
+
+def test_the_model_trusts_only_the_ebm_class(finished):
+    cfg, _, run = finished
+    mlflow.set_tracking_uri(cfg.tracking.uri)
+    mlmodel = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/model/MLmodel")
+    assert "serialization_format: skops" in mlmodel
+    assert "interpret.glassbox._ebm._ebm.ExplainableBoostingClassifier" in mlmodel
+    assert "pickle" not in mlmodel.split("serialization_format")[1].splitlines()[0]
+
+
+def write(tmp_path, name, frame):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def csvs(tmp_path):
+    good = pd.DataFrame({"a": range(40), "b": [x * 0.5 for x in range(40)], "y": [0, 1] * 20})
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    return {
+        "one_class": write(tmp_path, "one.csv", good.assign(y=1)),
+        "nan_target": write(tmp_path, "nan.csv", good.assign(y=[0, 1, None, 1] * 10)),
+        "text": write(tmp_path, "text.csv", good.assign(colour=["red", "blue"] * 20)),
+        "tiny": write(tmp_path, "tiny.csv", good.head(4)),
+        "header": write(tmp_path, "header.csv", good.head(0)),
+        "good": write(tmp_path, "good.csv", good),
+        "empty": tmp_path / "empty.csv",
+        "binary": tmp_path / "binary.csv",
+    }
+
+
+BAD_INPUT = [
+    (["data=csv", "data.path={missing}", "data.target=y"], "is not a file"),
+    (["data=csv", "data.path={empty}", "data.target=y"], "is not a readable CSV"),
+    (["data=csv", "data.path={binary}", "data.target=y"], "is not a readable CSV"),
+    (["data=csv", "data.path={header}", "data.target=y"], "has a header but no rows"),
+    (["data=csv", "data.path={good}", "data.target=label"], "data.target='label' is not a column"),
+    (["data=csv", "data.path={one_class}", "data.target=y"], "has one class"),
+    (["data=csv", "data.path={nan_target}", "data.target=y"], "missing value(s)"),
+    (["data=csv", "data.path={text}", "data.target=y"], "non-numeric feature column(s) colour"),
+    (["data=csv", "data.path={tiny}", "data.target=y", "split.test_size=0.1"], "one per class"),
+    (["split.test_size=1.5"], "split.test_size=1.5 must be a fraction between 0 and 1"),
+    (["model.learning_rate=-0.1"], "model.learning_rate=-0.1 must be a number > 0"),
+    (["model.outer_bags=0"], "model.outer_bags=0 must be a whole number >= 1"),
+    (["model.interactions=abc"], "model.interactions='abc' must be a count"),
+    (["model.n_jobs=many"], "model.n_jobs='many' must be 'auto' or a whole number"),
+    (["top_k=0"], "top_k=0 must be a whole number >= 1"),
+    (["top_k=99"], "top_k=99 is more than the number of terms"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD_INPUT, ids=[m for _, m in BAD_INPUT])
+def test_bad_input_fails_the_run_with_one_line_naming_it(
+    make_cfg, tmp_path, csvs, overrides, message
+):
+    args = [o.format(missing=tmp_path / "missing.csv", **csvs) for o in overrides]
+    cfg = make_cfg(*args)
+    with pytest.raises(UserError) as err:
+        train(cfg, args)
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert running(cfg.tracking.uri) == []
+    if "n_jobs" in message:  # refused before a run starts: nothing written
+        assert all_runs(cfg.tracking.uri) == []
+        return
+    (run,) = all_runs(cfg.tracking.uri)  # says what it was (its config) and why it failed
+    assert run.info.status == "FAILED" and message in run.data.tags["error"]
+    assert run.data.params["split.test_size"]
+
+
+def test_a_stated_categorical_column_is_accepted(make_cfg, csvs):
+    cfg = make_cfg(
+        "data=csv",
+        f"data.path={csvs['text']}",
+        "data.target=y",
+        "data.categorical=[colour]",
+        "top_k=2",
+        "tracking.log_model=false",
+    )
+    train(cfg)
+    (run,) = all_runs(cfg.tracking.uri)
+    assert run.info.status == "FINISHED"
+    assert "colour" in set(importance_of(run)["term"])
+
+
+def test_a_password_in_a_uri_is_never_written(make_cfg):
+    overrides = ["+source_uri=http://me:hunter2@example.invalid/data", "tracking.log_model=false"]
+    cfg = make_cfg(*overrides)
+    train(cfg, overrides)
+    (run,) = all_runs(cfg.tracking.uri)
+    assert run.data.params["source_uri"] == "http://me:***@example.invalid/data"
+    for path in ("config/config.yaml", "config/overrides.txt"):
+        text = mlflow.artifacts.load_text(f"runs:/{run.info.run_id}/{path}")
+        assert "hunter2" not in text
+    assert "hunter2" not in run.info.run_name
+
+
+def test_tracking_uri_from_the_environment(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path}/env.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    elsewhere = [o for o in store_overrides(tmp_path) if not o.startswith("tracking.uri")]
+    cfg = compose_default(
+        [*TINY, *elsewhere, "tracking.log_model=false", "tracking.experiment=from-env"]
+    )
+    assert cfg.tracking.uri == uri
+    train(cfg)
+    (run,) = all_runs(uri, "from-env")
+    assert run.info.status == "FINISHED"
+
+
+def test_an_absent_tracking_server_fails_in_seconds_before_fitting(make_cfg):
+    cfg = make_cfg(f"tracking.uri=http://127.0.0.1:{free_port()}")
+    started = time.time()
+    with pytest.raises(UserError, match=r"^tracking.uri=http://127.0.0.1:\d+ is not answering"):
+        train(cfg)
+    assert time.time() - started < 10
+
+
+def test_parallel_jobs_follow_the_launcher():
+    joblib = OmegaConf.create({"_target_": "hydra_plugins.hydra_joblib_launcher.X", "n_jobs": -1})
+    assert parallel_jobs(joblib, cores=4) == 4
+    assert parallel_jobs(OmegaConf.create({**joblib, "n_jobs": 2}), cores=4) == 2
+    basic = OmegaConf.create({"_target_": "hydra._internal.core_plugins.BasicLauncher"})
+    assert parallel_jobs(basic, 4) == 1 and launcher_name(basic) == "BasicLauncher"
+    ray = {"_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher"}
+    ray_two = OmegaConf.create({**ray, "ray": {"remote": {"num_cpus": 2}}})
+    assert parallel_jobs(ray_two, cores=8) == 4  # four tasks of two cores: n_jobs=auto gives 2
+    assert parallel_jobs(OmegaConf.create({**ray, "ray": {"remote": {}}}), cores=8) == 8
+
+
+# ---------------------------------------------------------------------------------------------
+# The real command: the exit-code contract of a single run
+
+
+def test_the_command_runs_one_job(tmp_path):
+    result = run_cli(*TINY, "split_seed=2", *store_overrides(tmp_path), "tracking.log_model=false")
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run,) = all_runs(store_uri(tmp_path))
+    assert run.info.status == "FINISHED" and run.info.run_name.endswith(",split_seed=2")
+
+
+def test_the_command_prints_one_line_and_exits_2_on_bad_input(tmp_path):
+    result = run_cli(
+        "data=csv", f"data.path={tmp_path}/nope.csv", "data.target=y", *store_overrides(tmp_path)
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"ebm-study: error: data.path='{tmp_path}/nope.csv' is not a file; "
+        "give the path of a CSV file"
+    )
+    (run,) = all_runs(store_uri(tmp_path))
+    assert run.info.status == "FAILED"
+
+
+@pytest.mark.slow
+def test_the_paper_study_reproduces_the_tutorial_accuracy(tmp_path):
+    """interpret's defaults on the tutorial's split: accuracy 0.974 (minutes per fit)."""
+    result = run_cli("experiment=paper", *store_overrides(tmp_path), timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run,) = all_runs(store_uri(tmp_path))
+    assert run.data.metrics["accuracy"] == pytest.approx(0.974, abs=0.0005)

@@ -51,21 +51,35 @@ def _breast_cancer(name: str) -> Table:
     return Table(name, "sklearn.datasets.load_breast_cancer", bunch.data, bunch.target)
 
 
-def _csv(path: Path, target: str, name: str) -> Table:
-    if not path.is_file():
-        raise UserError(f"data.path={str(path)!r} is not a file; give the path of a CSV file")
-    stat = path.stat()
-    # Jobs of a sweep that run in one process read the file once; an edit invalidates it.
-    return _read_csv(path.resolve(), stat.st_mtime_ns, stat.st_size, target, name)
-
-
-@functools.lru_cache(maxsize=8)
-def _read_csv(path: Path, mtime_ns: int, size: int, target: str, name: str) -> Table:
+def read_csv(path: Path, setting: str) -> pd.DataFrame:
+    """A CSV file's rows, or a UserError naming `setting` (`data.path`, `--input`): the file
+    missing, not a CSV, or a header without rows."""
+    _must_be_a_file(path, setting)
     try:
         frame = pd.read_csv(path)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise UserError(f"data.path={str(path)!r} is not a readable CSV: {first}") from err
+        raise UserError(f"{setting}={str(path)!r} is not a readable CSV: {first}") from err
+    if frame.empty:
+        raise UserError(f"{setting}={str(path)!r} has a header but no rows")
+    return frame
+
+
+def _must_be_a_file(path: Path, setting: str) -> None:
+    if not path.is_file():
+        raise UserError(f"{setting}={str(path)!r} is not a file; give the path of a CSV file")
+
+
+def _csv(path: Path, target: str, name: str) -> Table:
+    _must_be_a_file(path, "data.path")
+    stat = path.stat()
+    # Jobs of a sweep that run in one process read the file once; an edit invalidates it.
+    return _read_table(path.resolve(), stat.st_mtime_ns, stat.st_size, target, name)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_table(path: Path, mtime_ns: int, size: int, target: str, name: str) -> Table:
+    frame = read_csv(path, "data.path")
     if target not in frame.columns:
         raise UserError(
             f"data.target={target!r} is not a column of {path.name}; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -23,6 +24,11 @@ def resolve_n_jobs(n_jobs: int | str, cores: int, parallel_jobs: int = 1) -> int
         return int(n_jobs)
     except (TypeError, ValueError):
         raise UserError(f"model.n_jobs={n_jobs!r} must be 'auto' or a whole number") from None
+
+
+def cores() -> int:
+    """The cores this process may use (its CPU affinity, which a scheduler may narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def build(

@@ -1,4 +1,4 @@
-"""How stable a top-k is across runs: the measures of ../shared/STABILITY.md, pure numpy.
+"""How stable a top-k is across runs: the measures of docs/stability.md, pure numpy.
 
 Inputs are matrices with one row a run and one column a term: importance scores S (M x d),
 full ranks R (1 = most important) and the 0/1 top-k membership Z. Nothing here knows MLflow.

@@ -13,32 +13,16 @@ import numpy as np
 import pandas as pd
 
 from ebm_study import stability
+from ebm_study.settings import StudySettings
+from ebm_study.tracking.tags import CONFIG_KEY
 
-TERMS = ("all", "mains")
 SEEDS = ("split_seed", "model_seed")
 RELIABLE = 0.9  # a term in at least this share of top-k sets is "reliably" on top
 
 
-@dataclass(frozen=True)
-class Settings:
-    """How the study reads the runs: top_k terms count as "on top"; terms=mains drops pairs."""
-
-    top_k: int = 5
-    terms: str = "all"
-    rbo_p: float = 0.8
-
-    def __post_init__(self) -> None:
-        if self.top_k < 1:
-            raise ValueError(f"top_k={self.top_k} must be at least 1")
-        if self.terms not in TERMS:
-            raise ValueError(f"study.terms={self.terms!r} is unknown; allowed: {', '.join(TERMS)}")
-        if not 0 < self.rbo_p < 1:
-            raise ValueError(f"study.rbo_p={self.rbo_p} must be in (0, 1)")
-
-
 @dataclass
 class Study:
-    settings: Settings
+    settings: StudySettings
     n_runs: int
     n_failed: int
     headline: dict[str, float]  # the whole sweep: metric name -> value (nan when undefined)
@@ -64,7 +48,7 @@ def score_matrix(importances: pd.DataFrame, terms: str = "all") -> pd.DataFrame:
     return matrix
 
 
-def measures(scores: pd.DataFrame, settings: Settings) -> tuple[dict[str, float], list[str]]:
+def measures(scores: pd.DataFrame, settings: StudySettings) -> tuple[dict[str, float], list[str]]:
     """Every set measure of one group of runs, and notes on those that are undefined."""
     values = scores.to_numpy(dtype=float)
     M, d = values.shape
@@ -101,7 +85,7 @@ def measures(scores: pd.DataFrame, settings: Settings) -> tuple[dict[str, float]
     return row, notes
 
 
-def seed_attribution(scores: pd.DataFrame, runs: pd.DataFrame, settings: Settings) -> dict:
+def seed_attribution(scores: pd.DataFrame, runs: pd.DataFrame, settings: StudySettings) -> dict:
     """Nogueira's Phi across one seed, the other seed and the setting held fixed, averaged.
 
     `nogueira_split_seed` is the instability the data split causes, `nogueira_model_seed` the
@@ -111,7 +95,7 @@ def seed_attribution(scores: pd.DataFrame, runs: pd.DataFrame, settings: Setting
     for varied, fixed in (("split_seed", "model_seed"), ("model_seed", "split_seed")):
         phis = []
         # Hold the setting fixed too: across settings, hyperparameters would count as seed churn.
-        for _, members in runs.loc[scores.index].groupby([fixed, "config_key"]):
+        for _, members in runs.loc[scores.index].groupby([fixed, CONFIG_KEY]):
             if members[varied].nunique() >= 2:
                 Z = stability.top_k(scores.loc[members.index].to_numpy(float), settings.top_k)
                 est = stability.nogueira(Z)
@@ -152,7 +136,7 @@ def setting_labels(runs: pd.DataFrame, swept: list[str]) -> dict[str, str]:
     """config_key -> the swept hyperparameters that set it apart, e.g. `learning_rate=0.05`."""
     keys = [k for k in swept if k not in SEEDS and k in runs.columns]
     labels = {}
-    for key, members in runs.groupby("config_key"):
+    for key, members in runs.groupby(CONFIG_KEY):
         first = members.iloc[0]
         text = ",".join(f"{k.rsplit('.', 1)[-1]}={first[k]}" for k in keys)
         labels[str(key)] = text or str(key)
@@ -162,7 +146,7 @@ def setting_labels(runs: pd.DataFrame, swept: list[str]) -> dict[str, str]:
 def run_study(
     runs: pd.DataFrame,
     importances: pd.DataFrame,
-    settings: Settings,
+    settings: StudySettings,
     swept: list[str] | None = None,
     n_failed: int = 0,
 ) -> Study:
@@ -172,7 +156,7 @@ def run_study(
     swept params; `importances` is the long table of every finished run's importance.
     """
     runs = runs.sort_values(
-        ["config_key", *[s for s in SEEDS if s in runs]],
+        [CONFIG_KEY, *[s for s in SEEDS if s in runs]],
         key=lambda col: pd.to_numeric(col, errors="coerce") if col.name in SEEDS else col,
         kind="mergesort",
     )
@@ -184,14 +168,14 @@ def run_study(
 
     labels = setting_labels(runs, swept or [])
     rows = []
-    for key, members in runs.groupby("config_key", sort=False):
+    for key, members in runs.groupby(CONFIG_KEY, sort=False):
         row, _ = measures(scores.loc[members.index], settings)
         row.update(seed_attribution(scores.loc[members.index], runs, settings))
         f1 = members["f1"].astype(float)
         params = {c: members.iloc[0][c] for c in swept or [] if c in members and c not in SEEDS}
         rows.append(
             {
-                "config_key": key,
+                CONFIG_KEY: key,
                 "setting": labels[str(key)],
                 **params,
                 **row,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import sys
 import warnings
 from collections.abc import Sequence
 
@@ -15,19 +13,14 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from ebm_study import data, importance, metrics, model, tracking, validate
-from ebm_study.config import (
-    CONF_DIR,
-    config_key,
-    register_resolvers,
-    run_key,
-    run_params,
-    to_yaml,
-)
+from ebm_study import cli, importance, model, pipeline, validate
+from ebm_study.config import CONF_DIR, config_key, register_resolvers, run_key, run_params, to_yaml
 from ebm_study.errors import UserError
 from ebm_study.overrides import run_name
+from ebm_study.tracking import models, runs, store, sweeps, tags
 
 log = logging.getLogger(__name__)
+PROG = "ebm-study"
 
 
 def train(
@@ -45,36 +38,28 @@ def train(
     `model.n_jobs=auto`; `launcher` names it in a tag. The run ends FINISHED, or FAILED with
     its error, never RUNNING.
     """
-    cfg.model.n_jobs = model.resolve_n_jobs(cfg.model.n_jobs, _cores(), parallel_jobs)
-    experiment_id = tracking.connect(cfg.tracking)
+    cfg.model.n_jobs = model.resolve_n_jobs(cfg.model.n_jobs, model.cores(), parallel_jobs)
+    experiment_id = store.connect(cfg.tracking)
     name = run_name(overrides, swept)
-    keys = {tracking.CONFIG_KEY: config_key(cfg), tracking.RUN_KEY: run_key(cfg)}
+    keys = {tags.CONFIG_KEY: config_key(cfg), tags.RUN_KEY: run_key(cfg)}
     if launcher:
-        keys[tracking.LAUNCHER] = launcher
-    with tracking.job_run(experiment_id, name, parent_id, keys):
+        keys[tags.LAUNCHER] = launcher
+    with runs.job_run(experiment_id, name, parent_id, keys):
         # Config first, so even a run that fails says what it was.
-        tracking.log_config(run_params(cfg), to_yaml(cfg), list(overrides))
+        runs.log_config(run_params(cfg), to_yaml(cfg), list(overrides))
         validate.check_config(cfg)
-        table = data.load(cfg.data)
-        validate.check_data(table, cfg)
-        split = data.split(table, cfg.split.test_size, cfg.split.stratify, cfg.split_seed)
-        tracking.log_dataset(split.X_train, split.y_train, table.name, table.source)
-
-        ebm = model.build(cfg.model, list(table.X.columns), list(cfg.data.categorical or []))
-        ebm, fit_seconds = model.fit(ebm, split.X_train, split.y_train)
-        scores = {**metrics.evaluate(ebm, split.X_test, split.y_test), "fit_seconds": fit_seconds}
+        prepared = pipeline.prepare(cfg)
+        split, table = prepared.split, prepared.table
+        runs.log_dataset(split.X_train, split.y_train, table.name, table.source)
+        ebm, scores = pipeline.fit_and_score(cfg, prepared)
 
         terms = importance.table(ebm)
         chart = importance.bar_chart(terms, title=f"Term importance: {name}")
-        tracking.log_results(scores, terms, chart)
+        runs.log_results(scores, terms, chart)
         plt.close(chart)
         if cfg.tracking.log_model:
-            tracking.log_model(ebm, split.X_train)
+            models.log_model(ebm, split.X_train)
     return scores
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def parallel_jobs(launcher: DictConfig, cores: int) -> int:
@@ -96,34 +81,27 @@ def launcher_name(launcher: DictConfig) -> str:
     return str(launcher.get("_target_", "")).rsplit(".", 1)[-1]
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def _job(cfg: DictConfig) -> float | None:
-    """Returns the test F1, for sweepers that optimise."""
-    hydra_cfg = HydraConfig.get()
-    overrides = list(hydra_cfg.overrides.task)
-    if hydra_cfg.mode != RunMode.MULTIRUN:
-        try:
-            with tracking.server_refusals():
-                return train(cfg, overrides)["f1"]
-        except UserError as err:
-            print(f"ebm-study: error: {err}", file=sys.stderr)
-            sys.exit(2)
+def sweep_job(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
+    """One job of a sweep: reuse the same fit if it already FINISHED in this sweep, else train
+    under the sweep's parent run. Returns the test F1, None if the job failed.
 
+    A failed job's run is FAILED in MLflow with its traceback; the other jobs go on, and the
+    sweep callback reports the failures and exits non-zero at the end.
+    """
+    overrides = list(hydra_cfg.overrides.task)
     try:
-        experiment_id = tracking.connect(cfg.tracking)
-        sweep = tracking.find_sweep(experiment_id, str(hydra_cfg.sweep.dir))
+        experiment_id = store.connect(cfg.tracking)
+        sweep = sweeps.find_sweep(experiment_id, str(hydra_cfg.sweep.dir))
         parent_id, swept = sweep if sweep else (None, None)
         if parent_id and not cfg.study.rerun:
-            done = tracking.finished_run(experiment_id, parent_id, run_key(cfg))
-            if done is not None:  # a resumed sweep: this exact fit already finished
+            done = sweeps.finished_run(experiment_id, parent_id, run_key(cfg))
+            if done is not None:
                 log.info("job %s: reusing finished run %s", hydra_cfg.job.num, done.info.run_id)
                 return done.data.metrics.get("f1")
-        at_once = parallel_jobs(hydra_cfg.launcher, _cores())
+        at_once = parallel_jobs(hydra_cfg.launcher, model.cores())
         launcher = launcher_name(hydra_cfg.launcher)
         return train(cfg, overrides, parent_id, swept, at_once, launcher)["f1"]
     except Exception as err:
-        # The run is FAILED in MLflow with its traceback; the other jobs go on, and the
-        # sweep callback reports the failures and exits non-zero at the end.
         log.error(
             "job %s failed: %s: %s",
             hydra_cfg.job.num,
@@ -132,6 +110,16 @@ def _job(cfg: DictConfig) -> float | None:
             exc_info=not isinstance(err, UserError),
         )
         return None
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def _job(cfg: DictConfig) -> float | None:
+    """Returns the test F1, for sweepers that optimise."""
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        return sweep_job(cfg, hydra_cfg)
+    with cli.user_errors(PROG):
+        return train(cfg, list(hydra_cfg.overrides.task))["f1"]
 
 
 def _interrupt(signum, frame) -> None:

@@ -13,9 +13,9 @@ from numbers import Integral, Real
 import pandas as pd
 from omegaconf import DictConfig
 
+from ebm_study import model, settings
 from ebm_study.data import SOURCES, Table
 from ebm_study.errors import UserError
-from ebm_study.study import TERMS
 
 _TIMES = re.compile(r"^\d+(\.\d+)?x$")  # interpret's "3x": three times the number of features
 
@@ -51,6 +51,7 @@ def check_config(cfg: DictConfig) -> None:
         low = 2 if "bins" in key else 1
         if not _is_int(m[key]) or m[key] < low:
             raise UserError(f"model.{key}={m[key]!r} must be a whole number >= {low}")
+    model.resolve_n_jobs(m.n_jobs, cores=1)  # "auto" or a number, else it names the value
     inter = m.interactions
     if not (
         (_is_int(inter) and inter >= 0)
@@ -61,12 +62,7 @@ def check_config(cfg: DictConfig) -> None:
             f"model.interactions={inter!r} must be a count (0, 10), a fraction of the features "
             "(0.5) or a multiple of them ('3x')"
         )
-    if not _is_int(cfg.top_k) or cfg.top_k < 1:
-        raise UserError(f"top_k={cfg.top_k!r} must be a whole number >= 1")
-    if cfg.study.terms not in TERMS:
-        raise UserError(f"study.terms={cfg.study.terms!r} is unknown; allowed: {', '.join(TERMS)}")
-    if not _is_real(cfg.study.rbo_p) or not 0 < cfg.study.rbo_p < 1:
-        raise UserError(f"study.rbo_p={cfg.study.rbo_p!r} must be between 0 and 1")
+    settings.from_config(cfg)  # top_k and the study's options: checked where they are read
 
 
 def check_data(table: Table, cfg: DictConfig) -> None:
@@ -79,7 +75,8 @@ def check_data(table: Table, cfg: DictConfig) -> None:
         )
     classes = y.nunique()
     if classes < 2:
-        raise UserError(f"data.target={name!r} has one class ({y.iloc[0]!r}); need at least 2")
+        only = y.iloc[0].item() if hasattr(y.iloc[0], "item") else y.iloc[0]  # not np.int64(1)
+        raise UserError(f"data.target={name!r} has one class ({only!r}); need at least 2")
     categorical = set(cfg.data.get("categorical") or [])
     unknown = sorted(categorical - set(table.X.columns))
     if unknown:

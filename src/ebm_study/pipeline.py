@@ -1,0 +1,45 @@
+"""From a config to a fitted, scored EBM: the one path shared by a job (`train`) and by a
+champion refitted from its run's logged config (`promote`), so the two cannot drift. No MLflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from interpret.glassbox import ExplainableBoostingClassifier
+from omegaconf import DictConfig
+
+from ebm_study import data, metrics, model, validate
+from ebm_study.tracking.tags import FIT_SECONDS
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The data a config names, checked against it, and its seeded split."""
+
+    table: data.Table
+    split: data.Split
+
+
+def prepare(cfg: DictConfig) -> Prepared:
+    """Load the data set, check it against the config (target, columns, split, top_k), and
+    hold out the test rows `split_seed` draws."""
+    table = data.load(cfg.data)
+    validate.check_data(table, cfg)
+    split = data.split(table, cfg.split.test_size, cfg.split.stratify, cfg.split_seed)
+    return Prepared(table, split)
+
+
+def fit_and_score(
+    cfg: DictConfig, prepared: Prepared
+) -> tuple[ExplainableBoostingClassifier, dict[str, float]]:
+    """Build the EBM the `model` group describes (stated categorical columns nominal), fit it
+    on the training rows, and score it on the test rows; the scores include `fit_seconds`."""
+    table, split = prepared.table, prepared.split
+    categorical = list(cfg.data.get("categorical") or [])
+    ebm = model.build(cfg.model, list(table.X.columns), categorical)
+    # A config that was never resolved by a launcher ("auto") fits on every core.
+    ebm.set_params(n_jobs=model.resolve_n_jobs(cfg.model.n_jobs, model.cores()))
+    ebm, seconds = model.fit(ebm, split.X_train, split.y_train)
+    scores = metrics.evaluate(ebm, split.X_test, split.y_test)
+    return ebm, {**scores, FIT_SECONDS: seconds}

@@ -1,0 +1,87 @@
+"""The study's settings: how a sweep's runs are read. One validator, defaults only in conf/.
+
+`top_k` (conf/config.yaml), `study.terms` and `study.rbo_p` (conf/study/default.yaml) are read
+from the composed config, written as tags on the sweep's parent run so a later report reads
+the runs the same way, and can be overridden on `ebm-study-report`'s command line. Each way in
+goes through `check`, so a bad value gets the same one-line message wherever it comes from,
+naming the key the user typed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+from omegaconf import DictConfig
+
+from ebm_study.errors import UserError
+from ebm_study.tracking import tags
+
+TERMS = ("all", "mains")  # all: pair terms compete for the top k; mains: main effects only
+
+# How each setting is spelled in the config (the default) and where it is stored on a run.
+CONFIG_NAMES = {"top_k": "top_k", "terms": "study.terms", "rbo_p": "study.rbo_p"}
+TAGS = {"top_k": tags.STUDY_TOP_K, "terms": tags.STUDY_TERMS, "rbo_p": tags.STUDY_RBO_P}
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """top_k terms count as "on top"; terms=mains leaves pair terms out; rbo_p is rank-biased
+    overlap's persistence (0.8: about 86% of the weight on the top 5)."""
+
+    top_k: int
+    terms: str
+    rbo_p: float
+
+    def __post_init__(self) -> None:
+        check(dataclasses.asdict(self))
+
+    def replace(self, names: Mapping[str, str] = CONFIG_NAMES, **changes: object) -> StudySettings:
+        """These settings with some changed (a None change keeps the value); a bad value's
+        message uses `names`, e.g. a command line's `--top-k`."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        check(changes, names)
+        return dataclasses.replace(self, **changes)
+
+    def to_tags(self) -> dict[str, str]:
+        """As tags of a sweep's parent run."""
+        return {TAGS[key]: str(value) for key, value in dataclasses.asdict(self).items()}
+
+
+def check(values: Mapping[str, object], names: Mapping[str, str] = CONFIG_NAMES) -> None:
+    """Raise a UserError naming the first bad value and what is allowed."""
+    for key, value in values.items():
+        problem = _problem(key, value)
+        if problem:
+            raise UserError(f"{names[key]}={value!r} {problem}")
+
+
+def _problem(key: str, value: object) -> str | None:
+    if key == "top_k":
+        ok = isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+        return None if ok else "must be a whole number >= 1"
+    if key == "terms":
+        return None if value in TERMS else f"is unknown; allowed: {', '.join(TERMS)}"
+    if key == "rbo_p":
+        ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+        return None if ok and 0 < value < 1 else "must be a number between 0 and 1 (exclusive)"
+    raise KeyError(f"no study setting {key!r}")
+
+
+def from_config(cfg: DictConfig) -> StudySettings:
+    """The settings a composed config gives (checked; the values are taken as they are)."""
+    values = {"top_k": cfg.top_k, "terms": cfg.study.terms, "rbo_p": cfg.study.rbo_p}
+    check(values)
+    return StudySettings(**values)
+
+
+def from_tags(run_tags: Mapping[str, str], fallback: Callable[[], StudySettings]) -> StudySettings:
+    """The settings a sweep's parent run was studied with; `fallback()` gives any it does not
+    record (sweeps made by other tools)."""
+    parse = {"top_k": int, "terms": str, "rbo_p": float}
+    values = {key: parse[key](run_tags[tag]) for key, tag in TAGS.items() if tag in run_tags}
+    missing = {key: getattr(fallback(), key) for key in TAGS if key not in values}
+    return StudySettings(**values, **missing)

@@ -1,0 +1,11 @@
+"""Every MLflow call of ebm-study, one module a concern.
+
+- `tags`    every tag, metric and artifact name the project writes (no MLflow import)
+- `store`   connecting to a store, the server probe, a server's 401/403 as one-line errors
+- `runs`    one job's run: its lifecycle, config, dataset, results and provenance
+- `sweeps`  a sweep's parent run: opening, resuming and closing it, reading its jobs, the study
+- `models`  logged models, registered versions, the champion alias, loading a model
+
+Import the submodule you need (`from ebm_study.tracking import store`): this package imports
+nothing itself, so the pure modules can read `tags` without paying for MLflow's import.
+"""

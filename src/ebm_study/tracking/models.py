@@ -1,0 +1,127 @@
+"""Models: logged with their run, registered as versions, the champion alias, loaded back."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from ebm_study.errors import UserError
+from ebm_study.tracking import tags
+from ebm_study.tracking.runs import package_version, quiet_mlflow_hints
+from ebm_study.tracking.store import is_not_found
+
+# What a served model needs, pinned to the versions that fitted it.
+_MODEL_PACKAGES = ("mlflow", "interpret-core", "scikit-learn", "skops", "pandas", "numpy")
+_REGISTERED_DESCRIPTION = "ExplainableBoostingClassifier champions promoted by ebm-study."
+
+
+def log_model(model, X_example: pd.DataFrame) -> str:
+    """The fitted model in skops format (no pickle), with signature and input example, in the
+    active run; returns its models:/ URI.
+
+    Requirements are given, not inferred: inference re-imports the model and costs seconds.
+    """
+    cls = type(model)
+    info = mlflow.sklearn.log_model(
+        model,
+        name=tags.MODEL,
+        serialization_format="skops",
+        skops_trusted_types=[f"{cls.__module__}.{cls.__qualname__}"],
+        pip_requirements=_pip_requirements(),
+        signature=infer_signature(X_example, model.predict(X_example)),
+        input_example=X_example.head(5),
+    )
+    return info.model_uri
+
+
+@functools.cache
+def _pip_requirements() -> list[str]:
+    return [f"{p}=={package_version(p)}" for p in _MODEL_PACKAGES]
+
+
+def log_model_to_run(run_id: str, model, X_example: pd.DataFrame) -> str:
+    """Log a model into an existing (finished) run, which keeps its status."""
+    client = MlflowClient()
+    status = client.get_run(run_id).info.status
+    with mlflow.start_run(run_id=run_id), quiet_mlflow_hints():
+        uri = log_model(model, X_example)
+    client.set_terminated(run_id, status=status)
+    return uri
+
+
+def registered_version_for_run(
+    name: str, run_id: str, client: MlflowClient | None = None
+) -> str | None:
+    """The version of registered model `name` already made from this run, if any (in the
+    store `client` talks to; by default the one in use).
+
+    Only "not found" means none: any other failure (a server blip) propagates, so a caller
+    never registers a second version of a run because a look-up failed.
+    """
+    try:
+        versions = (client or MlflowClient()).search_model_versions(
+            f"name='{name}' and run_id='{run_id}'"
+        )
+    except MlflowException as err:
+        if is_not_found(err):
+            return None
+        raise
+    return str(min(int(v.version) for v in versions)) if versions else None
+
+
+def register_version(
+    name: str, model_uri: str, run_id: str, description: str, version_tags: Mapping[str, str]
+) -> str:
+    """Register a run's logged model (`models:/<model id>`) as a new version of `name`."""
+    client = MlflowClient()
+    try:
+        client.get_registered_model(name)
+    except MlflowException as err:
+        if not is_not_found(err):
+            raise
+        client.create_registered_model(name, description=_REGISTERED_DESCRIPTION)
+    version = client.create_model_version(
+        name,
+        source=model_uri,
+        run_id=run_id,
+        tags=dict(version_tags),
+        description=description,
+        model_id=model_uri.removeprefix("models:/"),
+    )
+    return str(version.version)
+
+
+def describe_version(
+    name: str, version: str, description: str, version_tags: Mapping[str, str]
+) -> None:
+    """Replace a version's description and set its tags."""
+    client = MlflowClient()
+    client.update_model_version(name, version, description=description)
+    for key, value in version_tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    MlflowClient().set_registered_model_alias(name, alias, version)
+
+
+def load_model(model_uri: str):
+    """The fitted estimator behind a models:/ or runs:/ URI, and its input columns as
+    (name, type) pairs from the model's signature."""
+    try:
+        model = mlflow.sklearn.load_model(model_uri)
+        info = mlflow.models.get_model_info(model_uri)
+    except (MlflowException, OSError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(f"--model={model_uri!r} cannot be loaded: {first}") from err
+    schema = info.signature.inputs if info.signature else None
+    columns = (
+        [(c.name, getattr(c.type, "name", str(c.type))) for c in schema.inputs] if schema else []
+    )
+    return model, columns

@@ -1,0 +1,156 @@
+"""One job's MLflow run: opened and always closed, with its config, data, results and origin."""
+
+from __future__ import annotations
+
+import functools
+import socket
+import subprocess
+import sys
+import traceback
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from matplotlib.figure import Figure
+from mlflow.data.code_dataset_source import CodeDatasetSource
+from mlflow.entities import RunStatus
+from mlflow.exceptions import MlflowException
+from omegaconf import DictConfig, OmegaConf
+
+from ebm_study.config import PROJECT_ROOT, mask_overrides, mask_uri
+from ebm_study.tracking import tags
+
+# The libraries whose versions can change a run's results.
+_RESULT_PACKAGES = ("mlflow", "interpret-core", "scikit-learn", "hydra-core", "numpy", "pandas")
+
+
+@contextmanager
+def job_run(
+    experiment_id: str, name: str, parent_id: str | None, run_tags: Mapping[str, str]
+) -> Iterator[str]:
+    """An active MLflow run for one job; ended FINISHED, FAILED with its error, or KILLED.
+
+    A run is never left RUNNING: whatever stops the job is recorded before it propagates.
+    """
+    run = mlflow.start_run(
+        experiment_id=experiment_id,
+        run_name=name,
+        parent_run_id=parent_id,
+        tags={tags.ROLE: tags.ROLE_JOB, **provenance_tags(), **run_tags},
+    )
+    try:
+        with quiet_mlflow_hints():
+            yield run.info.run_id
+    except (KeyboardInterrupt, SystemExit):
+        mlflow.set_tag(tags.ERROR, "interrupted")
+        mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+        raise
+    except BaseException as err:
+        message = f"{type(err).__name__}: {err}".splitlines()[0][:5000]
+        mlflow.set_tag(tags.ERROR, message)
+        mlflow.log_text("".join(traceback.format_exception(err)), tags.ERROR_TRACE)
+        mlflow.end_run(RunStatus.to_string(RunStatus.FAILED))
+        raise
+    else:
+        mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
+
+
+def log_config(params: Mapping[str, Any], config_yaml: str, overrides: list[str]) -> None:
+    """The resolved config as params (dotted keys) and as YAML, with the Hydra overrides."""
+    mlflow.log_params({k: "null" if v is None else mask_uri(str(v)) for k, v in params.items()})
+    mlflow.log_text(config_yaml, tags.CONFIG_YAML)
+    mlflow.log_text("\n".join(mask_overrides(overrides)) + "\n", tags.OVERRIDES)
+
+
+def log_dataset(
+    X: pd.DataFrame, y: pd.Series, name: str, source: str, context: str = "training"
+) -> None:
+    """The rows the model was fitted on, as an MLflow dataset input (digest, schema, source)."""
+    target = str(y.name or "target")
+    dataset = mlflow.data.from_pandas(
+        X.assign(**{target: y.to_numpy()}),
+        source=_dataset_source(source),
+        name=name,
+        targets=target,
+    )
+    try:
+        mlflow.log_input(dataset, context=context)
+    except MlflowException as err:
+        # Two jobs logging the same new dataset at once both insert it; the loser retries and
+        # finds the winner's row (SQL stores check-then-insert without a lock).
+        if "UNIQUE constraint" not in str(err) and "IntegrityError" not in str(err):
+            raise
+        mlflow.log_input(dataset, context=context)
+
+
+def _dataset_source(source: str) -> str | CodeDatasetSource:
+    if Path(source).is_absolute():
+        return Path(source).as_uri()
+    # A package function, not a file: say which one.
+    return CodeDatasetSource(tags={"loader": source})
+
+
+def log_results(metrics: Mapping[str, float], importance: pd.DataFrame, chart: Figure) -> None:
+    """Test-split metrics, the sorted importance table (rendered by the UI) and its bar chart."""
+    mlflow.log_metrics(dict(metrics))
+    mlflow.log_table(data=importance, artifact_file=tags.IMPORTANCE_TABLE)
+    # Fast PNG compression: a quarter less time for files 3% larger.
+    mlflow.log_figure(
+        chart, tags.IMPORTANCE_CHART, save_kwargs={"pil_kwargs": {"compress_level": 1}}
+    )
+
+
+def run_config(run_id: str) -> DictConfig:
+    """The resolved config a run logged."""
+    text = mlflow.artifacts.load_text(f"runs:/{run_id}/{tags.CONFIG_YAML}")
+    return OmegaConf.create(text)
+
+
+@functools.cache
+def provenance_tags() -> dict[str, str]:
+    """Versions of the package and the libraries that shape results, the git commit, and the
+    machine (on a cluster: which node ran the job)."""
+    found = {tags.PACKAGE_VERSION: package_version("ebm-study"), tags.HOST: socket.gethostname()}
+    for package in _RESULT_PACKAGES:
+        found[f"{tags.VERSIONS_PREFIX}{package}"] = package_version(package)
+    found[f"{tags.VERSIONS_PREFIX}python"] = sys.version.split()[0]
+    commit = _git_commit()
+    if commit:
+        found[tags.GIT_COMMIT] = commit
+    return found
+
+
+def package_version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+@contextmanager
+def quiet_mlflow_hints() -> Iterator[None]:
+    """Silence two MLflow hints that do not apply: integer columns with missing values (ours
+    have none) and a file source matched by two registered source types (the same one)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+        yield

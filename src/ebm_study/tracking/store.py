@@ -1,0 +1,173 @@
+"""Connecting to a store: the embedded SQLite file or a tracking server, and what goes wrong.
+
+A fresh SQLite store is initialised under a lock by one process; an absent server fails in
+seconds, not after MLflow's minutes of retries; a server's 401 or 403 becomes one line saying
+what to set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import socket
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from ebm_study.config import mask_uri
+from ebm_study.errors import UserError
+
+SQLITE = "sqlite:///"
+
+# (uri, experiment name) -> experiment id: jobs run in the launching process reuse its look-up.
+_experiments: dict[tuple[str, str], str] = {}
+
+
+def connect(tracking_cfg: Mapping[str, Any]) -> str:
+    """Point MLflow at the configured store and return the experiment's id, creating it once.
+
+    Call this in the launching process before parallel jobs start: several processes opening a
+    fresh SQLite store at once race on its schema migration.
+    """
+    uri, name = str(tracking_cfg["uri"]), str(tracking_cfg["experiment"])
+    use(uri)
+    if (uri, name) in _experiments:
+        return _experiments[uri, name]
+    if uri.startswith(("http://", "https://")):
+        check_server(uri)
+    with _store_lock(uri), server_refusals():
+        _experiments[uri, name] = _get_or_create_experiment(
+            name, tracking_cfg.get("artifact_location")
+        )
+        if uri.startswith(SQLITE):
+            _write_ahead_log(uri.removeprefix(SQLITE))
+    return _experiments[uri, name]
+
+
+def use(uri: str) -> None:
+    """Point MLflow at `uri`; a SQLite file's folder is created if it is missing."""
+    if uri.startswith(SQLITE):
+        Path(uri.removeprefix(SQLITE)).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+
+
+def describe_uri() -> str:
+    """The tracking URI in use, password masked, for messages."""
+    return mask_uri(mlflow.get_tracking_uri())
+
+
+def experiment_id_of(name: str) -> str | None:
+    experiment = MlflowClient().get_experiment_by_name(name)
+    return experiment.experiment_id if experiment else None
+
+
+def check_server(uri: str, timeout: float = 3.0, setting: str = "tracking.uri") -> None:
+    """Fail within seconds, before any fitting, when no tracking server answers at `uri`
+    (`setting` names where the URI came from, for the message).
+
+    MLflow's client would otherwise retry with back-off for minutes.
+    """
+    parts = urlsplit(uri)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        fallback = ", or leave tracking.uri unset for the embedded store"
+        raise UserError(
+            f"{setting}={mask_uri(uri)} is not answering ({reason}); start the tracking "
+            f"server{fallback if setting == 'tracking.uri' else ' (make server)'}"
+        ) from None
+
+
+@contextmanager
+def server_refusals() -> Iterator[None]:
+    """Turn a tracking server's 401 or 403 into a one-line UserError that says what to set.
+
+    MLflow's own exception carries the server's HTML-ish body and a stack trace.
+    """
+    try:
+        yield
+    except MlflowException as err:
+        refusal = _refusal(err)
+        if refusal is None:
+            raise
+        raise refusal from None
+
+
+def _refusal(err: MlflowException) -> UserError | None:
+    status = err.get_http_status_code()
+    where = describe_uri()
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    if status == 401 and not user:
+        return UserError(
+            f"the tracking server at {where} requires a login: set MLFLOW_TRACKING_USERNAME "
+            "and MLFLOW_TRACKING_PASSWORD"
+        )
+    if status == 401:
+        return UserError(
+            f"the tracking server at {where} refused MLFLOW_TRACKING_USERNAME={user} with the "
+            "given MLFLOW_TRACKING_PASSWORD (wrong password, or no such user)"
+        )
+    if status == 403:
+        endpoint = re.search(r"endpoint (\S+)", str(err))
+        what = f" ({endpoint.group(1)})" if endpoint else ""
+        return UserError(
+            f"the tracking server at {where} does not let user {user or '(anonymous)'} do "
+            f"this{what}: permission denied; ask its admin for EDIT on the experiment "
+            "(or MANAGE on the registered model)"
+        )
+    return None
+
+
+def is_not_found(err: MlflowException) -> bool:
+    """Whether MLflow says the thing asked for does not exist (not: the store failed)."""
+    return err.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+@contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """Serialise first contact with a SQLite store across processes on this machine: two
+    launchers opening a fresh store at once race on its schema migration and break it."""
+    if not uri.startswith(SQLITE):
+        yield
+        return
+    lock_path = Path(uri.removeprefix(SQLITE) + ".lock")
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_ahead_log(db_path: str) -> None:
+    """Switch the SQLite store to write-ahead logging (kept in the file): readers no longer
+    block writers, and a commit syncs once, not twice. Parallel jobs wait less on each other."""
+    with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
+def _get_or_create_experiment(name: str, location: str | None) -> str:
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    artifact_uri = (Path(str(location)) / name).resolve().as_uri() if location else None
+    try:
+        return client.create_experiment(name, artifact_location=artifact_uri)
+    except MlflowException:
+        # Another launcher created it between our look-up and our create.
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id

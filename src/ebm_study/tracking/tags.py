@@ -1,0 +1,75 @@
+"""Every name ebm-study writes into MLflow, once: run tags, metric names, artifact paths.
+
+The code that writes a name and the code that reads it both take it from here, so they cannot
+drift. No MLflow import: the pure modules (`study`, `settings`) use these names too.
+"""
+
+# ---------------------------------------------------------------------------------------------
+# Run tags. The UI can filter and group on them.
+
+ROLE = "ebm_study.role"  # ROLE_SWEEP on a sweep's parent run, ROLE_JOB on each child
+ROLE_SWEEP = "sweep"
+ROLE_JOB = "job"
+SWEEP_DIR = "ebm_study.sweep_dir"  # Hydra's sweep dir: unique per launch, known to every job
+SWEPT = "ebm_study.swept"  # comma-separated config keys the sweep varies
+SWEEP_KEY = "ebm_study.sweep_key"  # the same command, restarted, finds its sweep by this
+CONFIG_KEY = "config_key"  # a hash of the setting without its seeds: runs of one setting
+RUN_KEY = "ebm_study.run_key"  # setting and seeds: runs with one run_key are the same fit
+HOST = "ebm_study.host"  # the machine that ran it
+LAUNCHER = "ebm_study.launcher"  # the Hydra launcher that ran a sweep's job: BasicLauncher, ...
+PACKAGE_VERSION = "ebm_study.version"
+VERSIONS_PREFIX = "versions."  # versions.<package>: the libraries that shape results
+ERROR = "error"  # one line: why the run is FAILED or KILLED
+MIGRATED_FROM = "ebm_study.migrated_from"  # on a migrated copy: the source run or model id
+
+# How the study read the runs, on the parent run (settings.py writes and reads them).
+STUDY_TOP_K = "study.top_k"
+STUDY_TERMS = "study.terms"
+STUDY_RBO_P = "study.rbo_p"
+
+# MLflow's own tags.
+PARENT = "mlflow.parentRunId"
+NOTE = "mlflow.note.content"  # the run's description in the UI (Markdown)
+GIT_COMMIT = "mlflow.source.git.commit"
+
+# ---------------------------------------------------------------------------------------------
+# Metrics beyond a job's test scores (metrics.py names those).
+
+FIT_SECONDS = "fit_seconds"
+STABILITY_PREFIX = "stability_"  # the study's measures on the parent: stability_nogueira, ...
+MEAN_F1 = "mean_f1"  # the sweep's mean test F1, beside its stability
+N_RUNS = "n_runs"  # the sweep's counts on its parent run
+N_FINISHED = "n_finished"
+N_FAILED = "n_failed"
+
+# ---------------------------------------------------------------------------------------------
+# Artifacts. A job's:
+
+CONFIG_YAML = "config/config.yaml"  # the resolved config
+OVERRIDES = "config/overrides.txt"  # the Hydra overrides, one a line
+IMPORTANCE_TABLE = "importance.json"  # rank, term, importance, kind
+IMPORTANCE_CHART = "importance.png"
+ERROR_TRACE = "error.txt"  # a FAILED run's traceback
+MODEL = "model"  # the logged model's name within its run: runs:/<run id>/model
+
+# A sweep's parent run's:
+STABILITY_BY_CONFIG = "stability_by_config.json"
+TOPK_FREQUENCY = "topk_frequency.json"
+TOPK_FREQUENCY_CHART = "topk_frequency.png"
+RANK_HEATMAP = "rank_heatmap.png"
+STABILITY_VS_F1 = "stability_vs_f1.png"
+
+# ---------------------------------------------------------------------------------------------
+# The model registry.
+
+CHAMPION = "champion"  # the alias `ebm-study-promote` moves: models:/<name>@champion
+# Tags of a registered version: where it came from and why it was chosen.
+VERSION_RUN = "run_id"
+VERSION_SWEEP = "sweep_run_id"
+VERSION_CONFIG_KEY = CONFIG_KEY
+VERSION_SETTING = "setting"
+VERSION_PROMOTED_BY = "promoted_by"
+VERSION_TOP_TERMS = "top{k}_terms"  # top5_terms
+VERSION_STABILITY = "stability_nogueira"
+VERSION_STABILITY_CI = "stability_nogueira_ci"
+VERSION_METRIC_PREFIX = "metric."  # metric.f1, ...

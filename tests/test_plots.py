@@ -1,0 +1,45 @@
+"""The study's pictures draw every setting and term they are given, at a readable size."""
+
+import numpy as np
+import pandas as pd
+
+from ebm_study import plots
+
+
+def test_topk_frequency_shows_terms_ever_on_top_with_intervals():
+    freq = pd.DataFrame(
+        {
+            "term": ["a", "b", "c"],
+            "kind": ["main", "pair", "main"],
+            "topk_count": [4, 2, 0],
+            "topk_frequency": [1.0, 0.5, 0.0],
+            "topk_ci_low": [0.5, 0.2, 0.0],
+            "topk_ci_high": [1.0, 0.8, 0.4],
+        }
+    )
+    fig = plots.topk_frequency_chart(freq, 1, 4)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["a", "b"]
+
+
+def test_rank_heatmap_thins_out_very_many_runs():
+    ranks = pd.DataFrame(np.tile(np.arange(1, 13), (400, 1)), columns=[f"t{i}" for i in range(12)])
+    fig = plots.rank_heatmap(ranks, 5)
+    image = fig.axes[0].images[0].get_array()
+    assert image.shape == (10, plots.MAX_HEATMAP_RUNS)
+    assert "150 of 400 shown" in fig.axes[0].get_xlabel()
+
+
+def test_stability_vs_f1_has_one_point_per_defined_setting():
+    by_config = pd.DataFrame(
+        {
+            "setting": ["lr=0.01", "lr=0.05", "one run"],
+            "n_runs": [4, 4, 1],
+            "nogueira": [0.5, 0.7, np.nan],
+            "nogueira_ci_low": [0.4, 0.6, np.nan],
+            "nogueira_ci_high": [0.6, 0.8, np.nan],
+            "mean_f1": [0.97, 0.975, 0.96],
+        }
+    )
+    fig = plots.stability_vs_f1(by_config, 5)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["lr=0.01 (4 runs)", "lr=0.05 (4 runs)"]

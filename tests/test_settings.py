@@ -1,0 +1,57 @@
+"""The study's settings: conf/ holds the defaults, one validator names the bad value wherever it
+comes from (config, a command line, tags), and a sweep's tags give them back."""
+
+import re
+
+import pytest
+
+from ebm_study import settings
+from ebm_study.errors import UserError
+from ebm_study.settings import StudySettings
+
+GOOD = StudySettings(top_k=5, terms="all", rbo_p=0.8)
+
+
+def test_the_defaults_come_from_conf(make_cfg):
+    assert settings.from_config(make_cfg(tiny=False)) == GOOD
+    assert settings.from_config(make_cfg("top_k=3", "study.terms=mains")).top_k == 3
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"top_k": 0}, "top_k=0 must be a whole number >= 1"),
+        ({"top_k": 2.5}, "top_k=2.5 must be a whole number >= 1"),
+        ({"top_k": True}, "top_k=True must be a whole number >= 1"),
+        ({"terms": "pairs"}, "study.terms='pairs' is unknown; allowed: all, mains"),
+        ({"rbo_p": 1.0}, "study.rbo_p=1.0 must be a number between 0 and 1 (exclusive)"),
+        ({"rbo_p": float("nan")}, "study.rbo_p=nan must be a number between 0 and 1"),
+        ({"rbo_p": "high"}, "study.rbo_p='high' must be a number between 0 and 1"),
+    ],
+)
+def test_a_bad_setting_is_named_with_what_is_allowed(values, message):
+    with pytest.raises(UserError, match="^" + re.escape(message)):
+        StudySettings(**{"top_k": 5, "terms": "all", "rbo_p": 0.8, **values})
+
+
+def test_the_config_is_checked_with_the_same_words(make_cfg):
+    with pytest.raises(UserError, match=r"^study.terms='pairs' is unknown; allowed: all, mains"):
+        settings.from_config(make_cfg("study.terms=pairs"))
+
+
+def test_a_command_line_change_is_named_as_the_user_typed_it():
+    names = {"top_k": "--top-k", "terms": "--terms", "rbo_p": "--rbo-p"}
+    assert GOOD.replace(names, top_k=3, terms=None).top_k == 3
+    assert GOOD.replace(names, top_k=None) == GOOD
+    with pytest.raises(UserError, match=r"^--top-k=0 must be a whole number >= 1$"):
+        GOOD.replace(names, top_k=0)
+
+
+def test_tags_round_trip_and_missing_tags_fall_back():
+    chosen = StudySettings(top_k=3, terms="mains", rbo_p=0.9)
+    assert chosen.to_tags() == {"study.top_k": "3", "study.terms": "mains", "study.rbo_p": "0.9"}
+    assert settings.from_tags(chosen.to_tags(), fallback=lambda: pytest.fail("not needed")) == (
+        chosen
+    )
+    only_k = settings.from_tags({"study.top_k": "4"}, fallback=lambda: GOOD)
+    assert only_k == StudySettings(top_k=4, terms="all", rbo_p=0.8)

@@ -1,0 +1,63 @@
+"""A sweep's parent run and its jobs as the store holds them: resumed attempts counted once,
+an unfinished sweep closed with its jobs, the same command finding its sweep again."""
+
+import mlflow
+import pytest
+from conftest import store_overrides
+from mlflow.tracking import MlflowClient
+
+from ebm_study.tracking import store, sweeps
+
+
+@pytest.fixture
+def parent(tmp_path):
+    uri = store_overrides(tmp_path)[0].removeprefix("tracking.uri=")
+    experiment = store.connect({"uri": uri, "experiment": "ebm-study", "artifact_location": None})
+    parent_id = sweeps.start_sweep(
+        experiment, str(tmp_path / "a"), ["split_seed"], ["split_seed=0,1"], "x: 1\n", {}, "key1"
+    )
+    return experiment, parent_id
+
+
+def job(experiment, parent_id, run_key, status):
+    client = MlflowClient()
+    run = client.create_run(
+        experiment,
+        tags={"mlflow.parentRunId": parent_id, "ebm_study.run_key": run_key, "config_key": "c"},
+    )
+    client.set_terminated(run.info.run_id, status) if status != "RUNNING" else None
+    return run.info.run_id
+
+
+def test_jobs_frame_counts_each_fit_once_preferring_the_finished_attempt(parent):
+    experiment, parent_id = parent
+    done = job(experiment, parent_id, "seed0", "FINISHED")
+    job(experiment, parent_id, "seed0", "FAILED")  # a later attempt at the same fit
+    job(experiment, parent_id, "seed1", "FAILED")
+    newest = job(experiment, parent_id, "seed1", "KILLED")
+    frame = sweeps.jobs_frame(experiment, parent_id)
+    assert set(frame.index) == {done, newest}
+    assert frame.loc[done, "status"] == "FINISHED"
+
+
+def test_an_unfinished_sweep_is_closed_with_its_running_jobs(parent):
+    experiment, parent_id = parent
+    stuck = job(experiment, parent_id, "seed0", "RUNNING")
+    finished = job(experiment, parent_id, "seed1", "FINISHED")
+    sweeps.end_if_running(parent_id)
+    client = MlflowClient()
+    assert client.get_run(parent_id).info.status == "KILLED"
+    assert client.get_run(stuck).info.status == "KILLED"
+    assert client.get_run(stuck).data.tags["error"] == "interrupted"
+    assert client.get_run(finished).info.status == "FINISHED"
+
+
+def test_the_same_command_finds_its_sweep(parent, tmp_path):
+    experiment, parent_id = parent
+    other = sweeps.start_sweep(experiment, str(tmp_path / "b"), [], [], "x: 2\n", {}, "key2")
+    assert sweeps.newest_sweep(experiment, "key1") == parent_id
+    assert sweeps.newest_sweep(experiment) == other
+    assert sweeps.find_sweep(experiment, str(tmp_path / "a")) == (parent_id, ["split_seed"])
+    sweeps.reopen_sweep(parent_id, str(tmp_path / "c"))
+    assert sweeps.find_sweep(experiment, str(tmp_path / "c")) == (parent_id, ["split_seed"])
+    assert mlflow.get_run(parent_id).info.status == "RUNNING"

@@ -1,0 +1,67 @@
+"""Config and data are checked before any work; each error names the value and what is allowed."""
+
+import pandas as pd
+import pytest
+
+from ebm_study import data, validate
+from ebm_study.errors import UserError
+
+BAD_CONFIG = [
+    ("data.source=web", "data.source='web' is unknown; allowed: sklearn, csv"),
+    ("split.test_size=1.5", "split.test_size=1.5 must be a fraction between 0 and 1"),
+    ("split_seed=-1", "split_seed=-1 must be a whole number >= 0"),
+    ("model_seed=abc", "model_seed='abc' must be a whole number >= 0"),
+    ("model.learning_rate=-0.1", "model.learning_rate=-0.1 must be a number > 0"),
+    ("model.outer_bags=0", "model.outer_bags=0 must be a whole number >= 1"),
+    ("model.inner_bags=-1", "model.inner_bags=-1 must be a whole number >= 0"),
+    ("model.max_bins=1", "model.max_bins=1 must be a whole number >= 2"),
+    ("model.max_leaves=0", "model.max_leaves=0 must be a whole number >= 1"),
+    ("model.n_jobs=many", "model.n_jobs='many' must be 'auto' or a whole number"),
+    ("model.interactions=abc", "model.interactions='abc' must be a count"),
+    ("model.interactions=-1", "model.interactions=-1 must be a count"),
+    ("top_k=0", "top_k=0 must be a whole number >= 1"),
+    ("study.terms=pairs", "study.terms='pairs' is unknown; allowed: all, mains"),
+    ("study.rbo_p=2", "study.rbo_p=2 must be a number between 0 and 1"),
+]
+
+
+@pytest.mark.parametrize(("override", "message"), BAD_CONFIG, ids=[o for o, _ in BAD_CONFIG])
+def test_a_bad_config_value_is_named(make_cfg, override, message):
+    with pytest.raises(UserError) as err:
+        validate.check_config(make_cfg(override))
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize("override", ["model.interactions=3x", "model.interactions=0.5", "top_k=1"])
+def test_good_values_pass(make_cfg, override):
+    validate.check_config(make_cfg(override))
+
+
+def table(frame: pd.DataFrame, target: str = "y") -> data.Table:
+    return data.Table("t", "test", frame.drop(columns=[target]), frame[target])
+
+
+GOOD = pd.DataFrame({"a": range(40), "b": [x * 0.5 for x in range(40)], "y": [0, 1] * 20})
+BAD_DATA = [
+    (GOOD.assign(y=1), [], "data.target='y' has one class (1); need at least 2"),
+    (GOOD.assign(y=[0, 1, None, 1] * 10), [], "data.target='y' has 10 missing value(s)"),
+    (GOOD.assign(colour=["red", "blue"] * 20), [], "non-numeric feature column(s) colour"),
+    (GOOD.head(4), ["split.test_size=0.1"], "each needs at least 2 (one per class)"),
+    (GOOD, ["data.categorical=[size]"], "data.categorical names no column: size"),
+    (GOOD, ["top_k=3", "model.interactions=0"], "top_k=3 is more than the number of terms"),
+]
+
+
+@pytest.mark.parametrize(("frame", "overrides", "message"), BAD_DATA, ids=[m for *_, m in BAD_DATA])
+def test_bad_data_is_named(make_cfg, frame, overrides, message):
+    cfg = make_cfg("data=csv", "data.path=x.csv", "data.target=y", *overrides)
+    with pytest.raises(UserError) as err:
+        validate.check_data(table(frame), cfg)
+    assert message in str(err.value)
+
+
+def test_stated_categorical_text_columns_pass(make_cfg):
+    cfg = make_cfg(
+        "data=csv", "data.path=x.csv", "data.target=y", "data.categorical=[colour]", "top_k=2"
+    )
+    validate.check_data(table(GOOD.assign(colour=["red", "blue"] * 20)), cfg)
