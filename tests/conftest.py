@@ -7,6 +7,7 @@ import atexit
 import functools
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -135,7 +136,9 @@ def run_cli(
 
 
 def start_cli(*args: str, program: str = "ebm-study") -> subprocess.Popen:
-    """The real command started in the background, to be interrupted."""
+    """The real command started in the background, to be interrupted as a terminal's Ctrl-C
+    would: SIGINT is reset to its default, because a shell's background job (a CI runner, a
+    `make test &`) starts with SIGINT ignored, and Python keeps an ignored SIGINT ignored."""
     env = {k: v for k, v in os.environ.items() if k not in MLFLOW_ENV}
     return subprocess.Popen(
         [str(Path(sys.executable).with_name(program)), *args],
@@ -143,6 +146,7 @@ def start_cli(*args: str, program: str = "ebm-study") -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
