@@ -1,9 +1,17 @@
-"""A job's run is never left RUNNING: FINISHED, FAILED with its error, or KILLED."""
+"""A job's run is never left RUNNING: FINISHED, FAILED with its error, or KILLED, even when a
+library swallows the KeyboardInterrupt of a Ctrl-C."""
+
+import contextlib
+import os
+import signal
+import threading
+import time
 
 import mlflow
 import pytest
 from conftest import all_runs, store_overrides, store_uri
 
+from ebm_study import interrupts
 from ebm_study.tracking import runs, store
 
 
@@ -37,3 +45,42 @@ def test_an_interrupted_run_is_killed(experiment, tmp_path):
         raise KeyboardInterrupt
     (run,) = all_runs(store_uri(tmp_path))
     assert run.info.status == "KILLED" and run.data.tags["error"] == "interrupted"
+
+
+@pytest.fixture
+def stop_signals(monkeypatch):
+    """ebm-study's own SIGINT and SIGTERM handlers for the test, pytest's back after it."""
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(interrupts, "_received", None)
+    interrupts.install()
+    yield
+    for number, handler in before.items():
+        signal.signal(number, handler)
+
+
+def swallowing_library() -> None:
+    """What interpret's native log callback does to a KeyboardInterrupt: catch it and go on."""
+    with contextlib.suppress(KeyboardInterrupt):
+        time.sleep(5)
+
+
+def test_ctrl_c_swallowed_by_a_library_still_kills_the_run(experiment, tmp_path, stop_signals):
+    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt), runs.job_run(experiment, "fit", None, {}):
+        swallowing_library()
+        # ... which then fails on its own broken state
+        raise ValueError("array should be an ndarray of type int64, but is type object_")
+    (run,) = all_runs(store_uri(tmp_path))
+    assert run.info.status == "KILLED" and run.data.tags["error"] == "interrupted"
+
+
+def test_a_fit_that_completes_after_ctrl_c_is_kept_and_the_job_stops(
+    experiment, tmp_path, stop_signals
+):
+    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    with pytest.raises(KeyboardInterrupt), runs.job_run(experiment, "fit", None, {}):
+        swallowing_library()
+    (run,) = all_runs(store_uri(tmp_path))
+    assert run.info.status == "FINISHED"
+    with pytest.raises(KeyboardInterrupt):  # the next job of the sweep does not start
+        interrupts.check()

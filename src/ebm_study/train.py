@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 import warnings
 from collections.abc import Sequence
 
@@ -13,7 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from ebm_study import cli, importance, model, pipeline, validate
+from ebm_study import cli, importance, interrupts, model, pipeline, validate
 from ebm_study.config import CONF_DIR, config_key, register_resolvers, run_key, run_params, to_yaml
 from ebm_study.errors import UserError
 from ebm_study.overrides import run_name
@@ -88,6 +87,7 @@ def sweep_job(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
     A failed job's run is FAILED in MLflow with its traceback; the other jobs go on, and the
     sweep callback reports the failures and exits non-zero at the end.
     """
+    interrupts.check()  # a stop signal whose KeyboardInterrupt a library swallowed
     overrides = list(hydra_cfg.overrides.task)
     try:
         experiment_id = store.connect(cfg.tracking)
@@ -122,10 +122,6 @@ def _job(cfg: DictConfig) -> float | None:
         return train(cfg, list(hydra_cfg.overrides.task))["f1"]
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> None:
     """Console script `ebm-study` (and `python -m ebm_study`)."""
     register_resolvers()
@@ -133,9 +129,8 @@ def main() -> None:
     # same name (same keys, two fixes); Hydra still checks it against the plugin's schema and
     # warns that this matching is deprecated, once per compose.
     warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/ray' is validated against")
-    # SIGTERM (a scheduler, `kill`) unwinds like Ctrl-C, so runs are closed KILLED, not left
-    # RUNNING.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C and SIGTERM unwind the job, so runs are closed KILLED, never left RUNNING.
+    interrupts.install()
     _job()
 
 

@@ -22,6 +22,7 @@ from mlflow.entities import RunStatus
 from mlflow.exceptions import MlflowException
 from omegaconf import DictConfig, OmegaConf
 
+from ebm_study import interrupts
 from ebm_study.config import PROJECT_ROOT, mask_overrides, mask_uri
 from ebm_study.tracking import tags
 
@@ -35,7 +36,9 @@ def job_run(
 ) -> Iterator[str]:
     """An active MLflow run for one job; ended FINISHED, FAILED with its error, or KILLED.
 
-    A run is never left RUNNING: whatever stops the job is recorded before it propagates.
+    A run is never left RUNNING: whatever stops the job is recorded before it propagates. An
+    error raised after a stop signal is that interruption (a library swallowed its
+    KeyboardInterrupt and failed later): the run is KILLED and KeyboardInterrupt raised.
     """
     run = mlflow.start_run(
         experiment_id=experiment_id,
@@ -47,10 +50,12 @@ def job_run(
         with quiet_mlflow_hints():
             yield run.info.run_id
     except (KeyboardInterrupt, SystemExit):
-        mlflow.set_tag(tags.ERROR, "interrupted")
-        mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+        _end_interrupted()
         raise
     except BaseException as err:
+        if interrupts.received():
+            _end_interrupted()
+            raise KeyboardInterrupt("interrupted") from err
         message = f"{type(err).__name__}: {err}".splitlines()[0][:5000]
         mlflow.set_tag(tags.ERROR, message)
         mlflow.log_text("".join(traceback.format_exception(err)), tags.ERROR_TRACE)
@@ -58,6 +63,12 @@ def job_run(
         raise
     else:
         mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
+        interrupts.check()  # a complete fit is kept; the job stops here all the same
+
+
+def _end_interrupted() -> None:
+    mlflow.set_tag(tags.ERROR, "interrupted")
+    mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
 
 
 def log_config(params: Mapping[str, Any], config_yaml: str, overrides: list[str]) -> None:
