@@ -175,13 +175,13 @@ def make_cfg(tmp_path):
     """Compose the real config with overrides, as Hydra would for one job."""
     register_resolvers()
 
-    def _compose(*overrides: str, tiny: bool = True, hydra: bool = True):
+    def _compose(*overrides: str, tiny: bool = True):
         GlobalHydra.instance().clear()
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             return compose(
                 config_name="config",
                 overrides=[*(TINY if tiny else []), *store_overrides(tmp_path), *overrides],
-                return_hydra_config=hydra,
+                return_hydra_config=True,
             )
 
     yield _compose

@@ -268,9 +268,9 @@ def test_a_password_in_a_uri_is_never_written(make_cfg):
 
 
 def test_tracking_uri_from_the_environment(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path}/env.db"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     elsewhere = [o for o in store_overrides(tmp_path) if not o.startswith("tracking.uri")]
+    uri = store_uri(tmp_path)  # the template's copy that store_overrides made
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     cfg = compose_default(
         [*TINY, *elsewhere, "tracking.log_model=false", "tracking.experiment=from-env"]
     )

@@ -59,23 +59,30 @@ def check(values: Mapping[str, object], names: Mapping[str, str] = CONFIG_NAMES)
             raise UserError(f"{names[key]}={value!r} {problem}")
 
 
+def is_whole(value: object) -> bool:
+    """A whole number, not a bool (YAML's `true` is not a count). validate.py uses it too."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def is_finite(value: object) -> bool:
+    """A finite real number, not a bool. validate.py uses it too."""
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _problem(key: str, value: object) -> str | None:
     if key == "top_k":
-        ok = isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
-        return None if ok else "must be a whole number >= 1"
+        return None if is_whole(value) and value >= 1 else "must be a whole number >= 1"
     if key == "terms":
         return None if value in TERMS else f"is unknown; allowed: {', '.join(TERMS)}"
     if key == "rbo_p":
-        ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-        return None if ok and 0 < value < 1 else "must be a number between 0 and 1 (exclusive)"
+        ok = is_finite(value) and 0 < value < 1
+        return None if ok else "must be a number between 0 and 1 (exclusive)"
     raise KeyError(f"no study setting {key!r}")
 
 
 def from_config(cfg: DictConfig) -> StudySettings:
-    """The settings a composed config gives (checked; the values are taken as they are)."""
-    values = {"top_k": cfg.top_k, "terms": cfg.study.terms, "rbo_p": cfg.study.rbo_p}
-    check(values)
-    return StudySettings(**values)
+    """The settings a composed config gives, checked as they are (never coerced)."""
+    return StudySettings(top_k=cfg.top_k, terms=cfg.study.terms, rbo_p=cfg.study.rbo_p)
 
 
 def from_tags(run_tags: Mapping[str, str], fallback: Callable[[], StudySettings]) -> StudySettings:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-from numbers import Integral, Real
 
 import pandas as pd
 from omegaconf import DictConfig
@@ -16,16 +15,9 @@ from omegaconf import DictConfig
 from ebm_study import model, settings
 from ebm_study.data import SOURCES, Table
 from ebm_study.errors import UserError
+from ebm_study.settings import is_finite, is_whole
 
 _TIMES = re.compile(r"^\d+(\.\d+)?x$")  # interpret's "3x": three times the number of features
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def check_config(cfg: DictConfig) -> None:
@@ -35,27 +27,27 @@ def check_config(cfg: DictConfig) -> None:
             f"data.source={cfg.data.source!r} is unknown; allowed: {', '.join(SOURCES)}"
         )
     test_size = cfg.split.test_size
-    if not _is_real(test_size) or not 0 < test_size < 1:
+    if not is_finite(test_size) or not 0 < test_size < 1:
         raise UserError(f"split.test_size={test_size!r} must be a fraction between 0 and 1")
     for key in ("split_seed", "model_seed"):
-        if not _is_int(cfg[key]) or cfg[key] < 0:
+        if not is_whole(cfg[key]) or cfg[key] < 0:
             raise UserError(f"{key}={cfg[key]!r} must be a whole number >= 0")
     m = cfg.model
-    if not _is_real(m.learning_rate) or m.learning_rate <= 0:
+    if not is_finite(m.learning_rate) or m.learning_rate <= 0:
         raise UserError(f"model.learning_rate={m.learning_rate!r} must be a number > 0")
-    if not _is_int(m.outer_bags) or m.outer_bags < 1:
+    if not is_whole(m.outer_bags) or m.outer_bags < 1:
         raise UserError(f"model.outer_bags={m.outer_bags!r} must be a whole number >= 1")
-    if not _is_int(m.inner_bags) or m.inner_bags < 0:
+    if not is_whole(m.inner_bags) or m.inner_bags < 0:
         raise UserError(f"model.inner_bags={m.inner_bags!r} must be a whole number >= 0")
     for key in ("max_bins", "max_interaction_bins", "max_leaves", "min_samples_leaf"):
         low = 2 if "bins" in key else 1
-        if not _is_int(m[key]) or m[key] < low:
+        if not is_whole(m[key]) or m[key] < low:
             raise UserError(f"model.{key}={m[key]!r} must be a whole number >= {low}")
     model.resolve_n_jobs(m.n_jobs, cores=1)  # "auto" or a number, else it names the value
     inter = m.interactions
     if not (
-        (_is_int(inter) and inter >= 0)
-        or (_is_real(inter) and 0 < inter < 1)
+        (is_whole(inter) and inter >= 0)
+        or (is_finite(inter) and 0 < inter < 1)
         or (isinstance(inter, str) and _TIMES.match(inter))
     ):
         raise UserError(
