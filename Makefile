@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	@touch $@
 
-.PHONY: help setup run test test-team test-all lint ui serve bench clean-store server server-stop \
+.PHONY: help setup run test test-team test-all lint ui serve bench bench-tail clean-store server server-stop \
 	server-status ray ray-stop migrate
 
 ## help: list the targets
@@ -60,6 +60,10 @@ lint: $(STAMP)
 ## bench: what tracking adds to the fits, side by side (about 10 minutes; BENCH_ARGS="--runs 50")
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+## bench-tail: the slowest fit against the median, 40 fits before and after the round cap (4 minutes)
+bench-tail: $(STAMP)
+	$(BIN)/python benchmarks/tail.py $(BENCH_ARGS)
 
 ## ui: the MLflow UI on the embedded store, at http://127.0.0.1:$(UI_PORT)
 ui: $(STAMP)

@@ -68,9 +68,9 @@ def store_args(store: Path, experiment: str = "bench") -> list[str]:
 def initialise(store: Path, experiment: str = "bench") -> None:
     """Create the store and experiment first, as a user's first run did long ago: a fresh
     SQLite store's schema migration takes seconds that are no part of a sweep."""
-    from ebm_study.tracking import store
+    from ebm_study.tracking import store as tracking
 
-    store.connect(
+    tracking.connect(
         {
             "uri": f"sqlite:///{store}/mlflow.db",
             "experiment": experiment,

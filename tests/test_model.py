@@ -4,7 +4,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from ebm_study.errors import UserError
-from ebm_study.model import build, resolve_n_jobs
+from ebm_study.model import boosting_rounds, build, resolve_n_jobs
 
 
 def test_n_jobs_auto_shares_the_cores_among_parallel_jobs():
@@ -27,3 +27,38 @@ def test_build_passes_every_hyperparameter_and_marks_stated_categories_nominal(m
     assert params["outer_bags"] == 1 and params["random_state"] == cfg.model_seed
     assert params["feature_types"] == ["auto", "nominal"]
     assert build(OmegaConf.create({"learning_rate": 0.1})).get_params()["feature_types"] is None
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return X.iloc[:200, :6], y.iloc[:200]
+
+
+def fitted(data, **params):
+    from interpret.glassbox import ExplainableBoostingClassifier
+
+    base = {"outer_bags": 2, "n_jobs": 1, "random_state": 0, "interactions": 0}
+    return ExplainableBoostingClassifier(**{**base, **params}).fit(*data)
+
+
+def test_bags_that_never_early_stop_are_counted_at_the_cap(cancer):
+    # Early stopping after 10,000 rounds without progress never fires within 7 rounds.
+    ebm = fitted(cancer, max_rounds=7, early_stopping_rounds=10_000, smoothing_rounds=0)
+    assert boosting_rounds(ebm) == {"boosting_rounds_max": 7, "bags_at_max_rounds": 2}
+
+
+def test_bags_that_early_stop_are_not_at_the_cap(cancer):
+    ebm = fitted(cancer, max_rounds=5000, learning_rate=0.1)
+    rounds = boosting_rounds(ebm)
+    assert rounds["bags_at_max_rounds"] == 0
+    # interpret counts steps, one a term a round: 6 main terms here.
+    assert rounds["boosting_rounds_max"] == -(-ebm.best_iteration_.max() // 6) < 5000
+
+
+def test_the_pair_stage_counts_its_own_rounds(cancer):
+    ebm = fitted(cancer, max_rounds=4, interactions=1, early_stopping_rounds=10_000)
+    assert ebm.best_iteration_.shape == (2, 2)
+    assert boosting_rounds(ebm) == {"boosting_rounds_max": 4, "bags_at_max_rounds": 2}

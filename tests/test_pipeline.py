@@ -59,3 +59,23 @@ def test_a_runs_logged_config_refits_to_the_same_scores_categories_included(make
     ebm, refit = pipeline.fit_and_score(logged, pipeline.prepare(logged))
     assert refit["f1"] == scores["f1"] and refit["log_loss"] == scores["log_loss"]
     assert ebm.feature_types_in_[list(ebm.feature_names_in_).index("size")] == "nominal"
+
+
+def test_a_bag_at_max_rounds_is_counted_and_the_warning_names_the_setting(make_cfg):
+    cfg = make_cfg("model.max_rounds=5", "model.early_stopping_rounds=10000")
+    _, scores = pipeline.fit_and_score(cfg, pipeline.prepare(cfg))
+    assert scores["boosting_rounds_max"] == 5 and scores["bags_at_max_rounds"] == 1
+    warning = pipeline.capped_bags_warning(cfg, scores)
+    assert warning.startswith("1 of 1 outer bags never early-stopped")
+    assert "model.max_rounds=5" in warning and "model.max_rounds bounds such fits" in warning
+
+
+def test_no_warning_when_the_bags_early_stop_or_early_stopping_is_off(make_cfg):
+    stopped = make_cfg("model.learning_rate=0.1")
+    _, scores = pipeline.fit_and_score(stopped, pipeline.prepare(stopped))
+    assert scores["bags_at_max_rounds"] == 0 < scores["boosting_rounds_max"] < 300
+    assert pipeline.capped_bags_warning(stopped, scores) is None
+    off = make_cfg("model.max_rounds=5", "model.early_stopping_rounds=0")
+    _, scores = pipeline.fit_and_score(off, pipeline.prepare(off))
+    assert scores["bags_at_max_rounds"] == 1  # counted, but asked for: no warning
+    assert pipeline.capped_bags_warning(off, scores) is None

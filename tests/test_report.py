@@ -31,6 +31,8 @@ def test_parent_run_carries_the_headline_with_its_interval(shared_sweep):
     low, phi, high = (metrics[f"stability_nogueira{s}"] for s in ("_ci_low", "", "_ci_high"))
     assert low <= phi <= high and -1 <= phi <= 1
     assert metrics["stability_jaccard"] > metrics["stability_jaccard_chance"]
+    capped = [j for j in shared_sweep.jobs if j.data.metrics.get("bags_at_max_rounds", 0) > 0]
+    assert metrics["n_runs_at_max_rounds"] == len(capped)
 
 
 def test_parent_run_carries_tables_pictures_and_summary(shared_sweep):

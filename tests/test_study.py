@@ -122,3 +122,24 @@ def test_identical_runs_are_perfectly_stable():
     assert study.headline["nogueira"] == pytest.approx(1.0)
     assert study.headline["rbo"] == pytest.approx(1.0)
     assert study.headline["nogueira_ci_low"] == pytest.approx(1.0)
+
+
+def test_runs_with_a_bag_at_max_rounds_are_counted_per_setting_and_named():
+    runs, imps = synthetic()
+    runs["bags_at_max_rounds"] = 0.0
+    runs.loc[["aaaa-1-0", "bbbb-0-1"], "bags_at_max_rounds"] = [1.0, 2.0]
+    runs["run_name"] = runs.index
+    study = run_study(runs, imps, settings_with(), swept=["split_seed", "model.learning_rate"])
+    assert sorted(study.at_max_rounds) == ["aaaa-1-0", "bbbb-0-1"]
+    assert study.by_config.set_index("config_key")["runs_at_max_rounds"].to_dict() == {
+        "aaaa": 1,
+        "bbbb": 1,
+    }
+    assert "2 run(s) had an outer bag that never early-stopped" in summary_markdown(study)
+    assert "aaaa-1-0" in summary_markdown(study)
+
+
+def test_runs_logged_before_the_rounds_metric_count_as_not_at_the_cap():
+    runs, imps = synthetic()
+    study = run_study(runs, imps, settings_with())
+    assert study.at_max_rounds == [] and "never early-stopped" not in summary_markdown(study)

@@ -18,7 +18,10 @@ from ebm_study.data import load
 from ebm_study.errors import UserError
 from ebm_study.train import launcher_name, parallel_jobs, train
 
-METRICS = {"accuracy", "f1", "precision", "recall", "roc_auc", "log_loss", "fit_seconds"}
+METRICS = {
+    *("accuracy", "f1", "precision", "recall", "roc_auc", "log_loss"),
+    *("fit_seconds", "boosting_rounds_max", "bags_at_max_rounds"),
+}
 
 
 def only_run(cfg):
@@ -147,6 +150,15 @@ def test_a_failing_run_is_failed_with_its_error(make_cfg):
     assert "model.learning_rate=-1 must be a number > 0" in run.data.tags["error"]
     assert run.data.params["model.learning_rate"] == "-1"
     assert "error.txt" in artifact_paths(run.info.run_id)
+
+
+def test_a_bag_at_max_rounds_is_logged_and_warned_about_by_run_name(make_cfg, caplog):
+    cfg = make_cfg("model.max_rounds=5", "model.early_stopping_rounds=10000")
+    train(cfg, ["model.max_rounds=5"])
+    metrics = only_run(cfg).data.metrics
+    assert metrics["bags_at_max_rounds"] == 1 and metrics["boosting_rounds_max"] == 5
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith("run max_rounds=5: 1 of 1 outer bags never early-stopped")
 
 
 def test_a_missing_csv_fails_the_run_with_a_user_error(make_cfg, tmp_path):

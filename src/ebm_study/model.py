@@ -6,11 +6,13 @@ import os
 import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from interpret.glassbox import ExplainableBoostingClassifier
 from omegaconf import DictConfig, OmegaConf
 
 from ebm_study.errors import UserError
+from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, BOOSTING_ROUNDS_MAX
 
 
 def resolve_n_jobs(n_jobs: int | str, cores: int, parallel_jobs: int = 1) -> int:
@@ -49,3 +51,28 @@ def fit(
     start = time.perf_counter()
     ebm.fit(X, y)
     return ebm, time.perf_counter() - start
+
+
+def boosting_rounds(ebm: ExplainableBoostingClassifier) -> dict[str, int]:
+    """How far each outer bag boosted, from interpret's `best_iteration_`.
+
+    interpret counts boosting *steps* per stage and bag (one step per term of the stage, so a
+    round of 30 main terms is 30 steps) and stops a stage at `max_rounds` rounds when early
+    stopping never fires. Returns `boosting_rounds_max` (the most rounds any bag's stage used)
+    and `bags_at_max_rounds` (how many bags reached the cap in some stage): a bag at the cap is
+    a fit many times slower than its neighbours (see the README's Performance section).
+    """
+    steps = np.atleast_2d(np.asarray(ebm.best_iteration_, dtype=np.int64))  # stage x bag
+    sizes = [len(t) for t in ebm.term_features_]
+    # Stage 0 boosts the main terms, stage 1 the pairs (interpret's order in term_features_).
+    terms_per_stage = [sum(s == 1 for s in sizes), sum(s > 1 for s in sizes)]
+    rounds = np.zeros_like(steps)
+    capped = np.zeros(steps.shape[1], dtype=bool)
+    for stage, stage_steps in enumerate(steps):
+        n_terms = max(1, terms_per_stage[min(stage, 1)])
+        rounds[stage] = -(-stage_steps // n_terms)  # ceiling: a stopped round counts
+        capped |= stage_steps >= ebm.max_rounds * n_terms
+    return {
+        BOOSTING_ROUNDS_MAX: int(rounds.max(initial=0)),
+        BAGS_AT_MAX_ROUNDS: int(capped.sum()),
+    }

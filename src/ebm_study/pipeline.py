@@ -10,7 +10,7 @@ from interpret.glassbox import ExplainableBoostingClassifier
 from omegaconf import DictConfig
 
 from ebm_study import data, metrics, model, validate
-from ebm_study.tracking.tags import FIT_SECONDS
+from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, FIT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ def fit_and_score(
     cfg: DictConfig, prepared: Prepared
 ) -> tuple[ExplainableBoostingClassifier, dict[str, float]]:
     """Build the EBM the `model` group describes (stated categorical columns nominal), fit it
-    on the training rows, and score it on the test rows; the scores include `fit_seconds`."""
+    on the training rows, and score it on the test rows; the scores include `fit_seconds` and
+    how far the bags boosted (`model.boosting_rounds`)."""
     table, split = prepared.table, prepared.split
     categorical = list(cfg.data.get("categorical") or [])
     ebm = model.build(cfg.model, list(table.X.columns), categorical)
@@ -42,4 +43,20 @@ def fit_and_score(
     ebm.set_params(n_jobs=model.resolve_n_jobs(cfg.model.n_jobs, model.cores()))
     ebm, seconds = model.fit(ebm, split.X_train, split.y_train)
     scores = metrics.evaluate(ebm, split.X_test, split.y_test)
-    return ebm, {**scores, FIT_SECONDS: seconds}
+    rounds = model.boosting_rounds(ebm)
+    return ebm, {**scores, FIT_SECONDS: seconds, **rounds}
+
+
+def capped_bags_warning(cfg: DictConfig, scores: dict[str, float]) -> str | None:
+    """Words for a fit with outer bags that boosted to `model.max_rounds` because early stopping
+    never fired (README: Performance), naming the setting; None when none did or when early
+    stopping was switched off, so the cap was the plan."""
+    capped = int(scores.get(BAGS_AT_MAX_ROUNDS, 0))
+    early_stopping = cfg.model.early_stopping_rounds > 0 and cfg.model.validation_size > 0
+    if not capped or not early_stopping:
+        return None
+    return (
+        f"{capped} of {cfg.model.outer_bags} outer bags never early-stopped and boosted to "
+        f"model.max_rounds={cfg.model.max_rounds} (the fit took {scores[FIT_SECONDS]:.0f} s); "
+        "model.max_rounds bounds such fits"
+    )

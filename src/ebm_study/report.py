@@ -77,6 +77,7 @@ def publish(
         name if name == tags.MEAN_F1 else f"{tags.STABILITY_PREFIX}{name}": value
         for name, value in study.headline.items()
     }
+    metrics[tags.N_AT_MAX_ROUNDS] = len(study.at_max_rounds)
     tables = {
         tags.STABILITY_BY_CONFIG: study.by_config,
         tags.TOPK_FREQUENCY: study.topk_frequency,
@@ -109,6 +110,11 @@ def print_study(study: Study, parent_id: str) -> None:
     print(headline_sentence(study))
     if study.n_failed:
         print(f"{study.n_failed} job run(s) did not finish and are left out.")
+    if study.at_max_rounds:
+        print(
+            f"{len(study.at_max_rounds)} run(s) had an outer bag boost to model.max_rounds "
+            "without early stopping (slow fits; see their bags_at_max_rounds)."
+        )
     with pd.option_context("display.width", 160, "display.max_colwidth", 60):
         print(settings_table(study).to_string(index=False))
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ebm_study import stability
 from ebm_study.settings import StudySettings
-from ebm_study.tracking.tags import CONFIG_KEY
+from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, CONFIG_KEY
 
 SEEDS = ("split_seed", "model_seed")
 RELIABLE = 0.9  # a term in at least this share of top-k sets is "reliably" on top
@@ -32,6 +32,15 @@ class Study:
     ranks: pd.DataFrame  # runs x terms, 1 = most important
     labels: dict[str, str] = field(default_factory=dict)  # config_key -> "learning_rate=0.05"
     run_names: dict[str, str] = field(default_factory=dict)  # run_id -> run name
+    at_max_rounds: list[str] = field(default_factory=list)  # runs with a bag at max_rounds
+
+
+def runs_at_max_rounds(runs: pd.DataFrame) -> pd.Series:
+    """True for each run with an outer bag that boosted to `max_rounds` without early-stopping
+    (runs logged before the metric existed count as not)."""
+    if BAGS_AT_MAX_ROUNDS not in runs:
+        return pd.Series(False, index=runs.index)
+    return pd.to_numeric(runs[BAGS_AT_MAX_ROUNDS], errors="coerce").fillna(0) > 0
 
 
 def score_matrix(importances: pd.DataFrame, terms: str = "all") -> pd.DataFrame:
@@ -165,6 +174,7 @@ def run_study(
     headline, notes = measures(scores, settings)
     headline.update(seed_attribution(scores, runs, settings))
     headline["mean_f1"] = float(runs["f1"].astype(float).mean())
+    capped = runs_at_max_rounds(runs)
 
     labels = setting_labels(runs, swept or [])
     rows = []
@@ -181,6 +191,7 @@ def run_study(
                 **row,
                 "mean_f1": f1.mean(),
                 "sd_f1": f1.std(ddof=1) if len(f1) > 1 else 0.0,
+                "runs_at_max_rounds": int(capped[members.index].sum()),
             }
         )
     by_config = pd.DataFrame(rows).sort_values("nogueira", ascending=False, na_position="last")
@@ -199,6 +210,7 @@ def run_study(
         ranks=rank_matrix,
         labels=labels,
         run_names=runs["run_name"].astype(str).to_dict() if "run_name" in runs else {},
+        at_max_rounds=list(capped.index[capped]),
     )
 
 
@@ -254,6 +266,14 @@ def summary_markdown(study: Study) -> str:
         )
     if study.n_failed:
         lines.append(f"- {study.n_failed} run(s) failed and are left out of the study.")
+    if study.at_max_rounds:
+        names = ", ".join(study.run_names.get(r, r) for r in study.at_max_rounds[:5])
+        more = f" and {len(study.at_max_rounds) - 5} more" if len(study.at_max_rounds) > 5 else ""
+        lines.append(
+            f"- {len(study.at_max_rounds)} run(s) had an outer bag that never early-stopped and "
+            f"boosted to `model.max_rounds` (slow fits; metric `bags_at_max_rounds`): "
+            f"{names}{more}."
+        )
     for note in study.notes:
         lines.append(f"- Note: {note}.")
     if len(study.by_config) > 1:

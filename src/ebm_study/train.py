@@ -51,6 +51,9 @@ def train(
         split, table = prepared.split, prepared.table
         runs.log_dataset(split.X_train, split.y_train, table.name, table.source)
         ebm, scores = pipeline.fit_and_score(cfg, prepared)
+        slow = pipeline.capped_bags_warning(cfg, scores)
+        if slow:
+            log.warning("run %s: %s", name, slow)
 
         terms = importance.table(ebm)
         chart = importance.bar_chart(terms, title=f"Term importance: {name}")

@@ -36,11 +36,14 @@ GIT_COMMIT = "mlflow.source.git.commit"
 # Metrics beyond a job's test scores (metrics.py names those).
 
 FIT_SECONDS = "fit_seconds"
+BOOSTING_ROUNDS_MAX = "boosting_rounds_max"  # the most rounds any outer bag boosted
+BAGS_AT_MAX_ROUNDS = "bags_at_max_rounds"  # outer bags that never early-stopped
 STABILITY_PREFIX = "stability_"  # the study's measures on the parent: stability_nogueira, ...
 MEAN_F1 = "mean_f1"  # the sweep's mean test F1, beside its stability
 N_RUNS = "n_runs"  # the sweep's counts on its parent run
 N_FINISHED = "n_finished"
 N_FAILED = "n_failed"
+N_AT_MAX_ROUNDS = "n_runs_at_max_rounds"  # the study's count of runs with a bag at the cap
 
 # ---------------------------------------------------------------------------------------------
 # Artifacts. A job's:
