@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -94,11 +95,11 @@ def sweep(store: Path, runs: int, *extra: str, experiment: str = "bench") -> dic
 
 
 def synthetic_store(store: Path, n_runs: int, experiment: str = "bench") -> str:
-    """A sweep of n_runs finished runs with importance tables, made without fitting."""
+    """A sweep of n_runs finished runs shaped like ebm-study's (28 params, 20 tags, 9 metrics,
+    an importance table of 30 terms), made without fitting: what the study reads."""
     import mlflow
-    import pandas as pd
     from mlflow import MlflowClient
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, Param
 
     mlflow.set_tracking_uri(f"sqlite:///{store}/mlflow.db")
     client = MlflowClient()
@@ -116,41 +117,54 @@ def synthetic_store(store: Path, n_runs: int, experiment: str = "bench") -> str:
     rng = np.random.default_rng(0)
     terms = [f"feature {i}" for i in range(30)]
     base = np.linspace(1.0, 0.05, 30)
+    versions = {f"versions.{p}": "1.0" for p in ("mlflow", "numpy", "pandas", "python")}
+    versions |= {f"versions.{p}": "1.0" for p in ("hydra-core", "interpret-core", "scikit-learn")}
+    extra_params = [Param(f"model.option_{j}", str(j)) for j in range(25)]
+    logged = json.dumps([{"path": "importance.json", "type": "table"}])
     for i in range(n_runs):
         key, lr = f"setting{i % 10}", f"0.0{i % 10}"
+        name = f"split_seed={i},learning_rate={lr}"
         run = client.create_run(
             exp_id,
-            run_name=f"split_seed={i},learning_rate={lr}",
+            run_name=name,
             tags={
                 "mlflow.parentRunId": parent.info.run_id,
                 "ebm_study.role": "job",
                 "config_key": key,
+                "ebm_study.run_key": f"{key}-{i}",
+                "ebm_study.host": "bench",
+                "ebm_study.launcher": "BasicLauncher",
+                "ebm_study.version": "0",
+                "mlflow.source.git.commit": "0" * 40,
+                "mlflow.loggedArtifacts": logged,
+                **versions,
             },
         )
-        run_id = run.info.run_id
         now = int(time.time() * 1000)
+        scores = {"f1": 0.95 + rng.random() / 20, "accuracy": 0.96, "precision": 0.97}
+        scores |= {"recall": 0.98, "roc_auc": 0.99, "log_loss": 0.1, "fit_seconds": 2.0}
+        scores |= {"boosting_rounds_max": 200.0, "bags_at_max_rounds": 0.0}
         client.log_batch(
-            run_id,
-            metrics=[Metric("f1", float(0.95 + rng.random() / 20), now, 0)],
+            run.info.run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in scores.items()],
             params=[
                 Param("split_seed", str(i)),
                 Param("model_seed", "0"),
                 Param("model.learning_rate", lr),
+                *extra_params,
             ],
-            tags=[RunTag("mlflow.runName", run.info.run_name)],
         )
-        scores = base * rng.lognormal(0, 0.15, 30)
-        order = np.argsort(-scores)
-        table = pd.DataFrame(
-            {
-                "rank": range(1, 31),
-                "term": [terms[j] for j in order],
-                "importance": scores[order],
-                "kind": "main",
-            }
-        )
-        client.log_table(run_id, table, "importance.json")
-        client.set_terminated(run_id)
+        # The table as log_table writes it, straight into the run's artifact folder.
+        values = base * rng.lognormal(0, 0.15, 30)
+        order = np.argsort(-values)
+        table = {
+            "columns": ["rank", "term", "importance", "kind"],
+            "data": [[r + 1, terms[j], float(values[j]), "main"] for r, j in enumerate(order)],
+        }
+        folder = Path(urlsplit(run.info.artifact_uri).path)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "importance.json").write_text(json.dumps(table))
+        client.set_terminated(run.info.run_id)
     client.set_terminated(parent.info.run_id)
     return parent.info.run_id
 

@@ -26,7 +26,9 @@ X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.2, random_state=args.seed, stratify=y
 )
 with mlflow.start_run(run_name=f"seed {args.seed}"):
-    ebm = ExplainableBoostingClassifier(interactions=0, outer_bags=8, random_state=0)
+    ebm = ExplainableBoostingClassifier(
+        interactions=0, outer_bags=8, max_rounds=2000, random_state=0
+    )
     ebm.fit(X_train, y_train)
     pred = ebm.predict(X_test)
     mlflow.log_metrics(

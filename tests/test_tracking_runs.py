@@ -52,6 +52,9 @@ def stop_signals(monkeypatch):
     """ebm-study's own SIGINT and SIGTERM handlers for the test, pytest's back after it."""
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     monkeypatch.setattr(interrupts, "_received", None)
+    # As from a terminal: a suite run as a shell's background job inherits SIGINT ignored,
+    # which install() rightly keeps, and the Ctrl-C tests would wait for nothing.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     interrupts.install()
     yield
     for number, handler in before.items():

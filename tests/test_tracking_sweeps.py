@@ -1,7 +1,10 @@
 """A sweep's parent run and its jobs as the store holds them: resumed attempts counted once,
 an unfinished sweep closed with its jobs, the same command finding its sweep again."""
 
+import math
+
 import mlflow
+import pandas as pd
 import pytest
 from conftest import store_overrides
 from mlflow.tracking import MlflowClient
@@ -61,3 +64,34 @@ def test_the_same_command_finds_its_sweep(parent, tmp_path):
     sweeps.reopen_sweep(parent_id, str(tmp_path / "c"))
     assert sweeps.find_sweep(experiment, str(tmp_path / "c")) == (parent_id, ["split_seed"])
     assert mlflow.get_run(parent_id).info.status == "RUNNING"
+
+
+def both_reads(experiment, parent_id, monkeypatch):
+    """jobs_frame read in bulk from the tables, and through MLflow's search API."""
+    from ebm_study.tracking import bulk
+
+    in_bulk = sweeps.jobs_frame(experiment, parent_id)
+    with monkeypatch.context() as patch:
+        patch.setattr(bulk, "is_database", lambda uri: False)
+        searched = sweeps.jobs_frame(experiment, parent_id)
+    return in_bulk, searched
+
+
+def test_the_bulk_read_is_the_search_apis_frame_on_a_real_sweep(shared_sweep, monkeypatch):
+    mlflow.set_tracking_uri(shared_sweep.uri)
+    experiment, parent_id = shared_sweep.parent.info.experiment_id, shared_sweep.parent.info.run_id
+    in_bulk, searched = both_reads(experiment, parent_id, monkeypatch)
+    pd.testing.assert_frame_equal(in_bulk, searched)
+    assert len(in_bulk) == 9 and in_bulk["model_uri"].str.startswith("models:/").sum() == 6
+    assert {"f1", "bags_at_max_rounds", "split_seed", "model.learning_rate"} <= set(in_bulk)
+
+
+def test_the_bulk_read_skips_deleted_runs_and_keeps_nan_metrics(parent, monkeypatch):
+    experiment, parent_id = parent
+    client = MlflowClient()
+    kept = job(experiment, parent_id, "seed0", "FINISHED")
+    client.log_metric(kept, "log_loss", float("nan"))
+    client.delete_run(job(experiment, parent_id, "seed1", "FINISHED"))
+    in_bulk, searched = both_reads(experiment, parent_id, monkeypatch)
+    pd.testing.assert_frame_equal(in_bulk, searched)
+    assert list(in_bulk.index) == [kept] and math.isnan(in_bulk.loc[kept, "log_loss"])

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # files only: no display on servers and in workers
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+# Figures without pyplot: nothing global to close, a third of a second less to import.
+from matplotlib.figure import Figure
 
 COLUMNS = ["rank", "term", "importance", "kind"]
 
@@ -36,14 +34,17 @@ def bar_chart(importances: pd.DataFrame, title: str = "Term importance") -> Figu
     """Horizontal bars, most important at the top, tall enough that every label reads."""
     n = len(importances)
     height = max(2.5, 0.28 * n + 1.0)
-    fig, ax = plt.subplots(figsize=(8, height))
+    fig = Figure(figsize=(8, height))
+    ax = fig.subplots()
     colors = ["tab:orange" if k == "pair" else "tab:blue" for k in importances["kind"]]
-    ax.barh(importances["term"], importances["importance"], color=colors)
-    ax.invert_yaxis()
+    # Numeric positions with tick labels: string categories cost a units pass per call.
+    positions = np.arange(n)
+    ax.barh(positions, importances["importance"].to_numpy(), color=colors)
+    ax.set_yticks(positions, importances["term"].astype(str).tolist(), fontsize=9)
+    ax.set_ylim(n - 0.5 + 0.3, -0.5 - 0.3)  # most important on top
     ax.set_xlabel("mean |contribution| (avg_weight)")
-    ax.set_title(title)
-    ax.tick_params(axis="y", labelsize=9)
-    ax.margins(y=0.01)
+    # A fixed title position: matplotlib otherwise measures the axis' labels to place it.
+    ax.set_title(title, y=1.0, pad=6)
     if "pair" in set(importances["kind"]):
         from matplotlib.patches import Patch
 

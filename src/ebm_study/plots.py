@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers and in workers
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.collections import PatchCollection
+from matplotlib.figure import Figure  # no pyplot: nothing global to close, nothing to display
+from matplotlib.patches import Rectangle
 
 MAX_HEATMAP_RUNS = 150
 
@@ -20,7 +16,8 @@ def topk_frequency_chart(freq: pd.DataFrame, k: int, n_runs: int) -> Figure:
     """How often each term is in the top k, with Wilson 95% intervals; terms ever on top."""
     shown = freq[freq["topk_count"] > 0]
     n = len(shown)
-    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.32 * n + 1.2)))
+    fig = Figure(figsize=(8, max(2.5, 0.32 * n + 1.2)))
+    ax = fig.subplots()
     y = np.arange(n)
     err = np.vstack(
         [
@@ -55,10 +52,9 @@ def rank_heatmap(ranks: pd.DataFrame, k: int, run_labels: list[str] | None = Non
         ranks, labels = ranks.iloc[keep], [labels[i] for i in keep]
     matrix = ranks[shown].T.to_numpy()
     n_terms, n_runs = matrix.shape
-    fig, ax = plt.subplots(
-        figsize=(min(18, max(6, 0.35 * n_runs + 3.5)), max(3, 0.32 * n_terms + 1.5))
-    )
-    cmap = plt.get_cmap("viridis_r").copy()
+    fig = Figure(figsize=(min(18, max(6, 0.35 * n_runs + 3.5)), max(3, 0.32 * n_terms + 1.5)))
+    ax = fig.subplots()
+    cmap = colormaps["viridis_r"]
     image = ax.imshow(
         np.minimum(matrix, 2 * k + 1), aspect="auto", cmap=cmap, vmin=1, vmax=2 * k + 1
     )
@@ -83,9 +79,10 @@ def rank_heatmap(ranks: pd.DataFrame, k: int, run_labels: list[str] | None = Non
 
 def stability_vs_f1(by_config: pd.DataFrame, k: int) -> Figure:
     """Per setting: mean F1 against top-k stability (Nogueira, 95% CI). Up and right is best."""
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+    fig = Figure(figsize=(7.5, 5))
+    ax = fig.subplots()
     data = by_config.dropna(subset=["nogueira"])
-    colors = plt.get_cmap("tab10")
+    colors = colormaps["tab10"]
     for i, row in enumerate(data.itertuples()):
         ax.errorbar(
             row.mean_f1,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import sys
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from ebm_study import cli, plots, settings
@@ -90,18 +89,9 @@ def publish(
         tags.RANK_HEATMAP: plots.rank_heatmap(study.ranks, k, run_labels),
         tags.STABILITY_VS_F1: plots.stability_vs_f1(study.by_config, k),
     }
-    try:
-        sweeps.log_study(
-            parent_id,
-            metrics,
-            tables,
-            figures,
-            summary_markdown(study),
-            study.settings.to_tags(),
-        )
-    finally:
-        for figure in figures.values():
-            plt.close(figure)
+    sweeps.log_study(
+        parent_id, metrics, tables, figures, summary_markdown(study), study.settings.to_tags()
+    )
     return study
 
 

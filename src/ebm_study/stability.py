@@ -7,6 +7,7 @@ full ranks R (1 = most important) and the 0/1 top-k membership Z. Nothing here k
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +41,7 @@ def ranks(scores: np.ndarray) -> np.ndarray:
     """Full rank of each term within its run, 1 = most important; ties share their mean rank."""
     from scipy import stats  # imported on use: scipy.stats costs a second at start-up
 
-    return np.vstack([stats.rankdata(-row, method="average") for row in np.atleast_2d(scores)])
+    return stats.rankdata(-np.atleast_2d(scores), method="average", axis=1)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -110,12 +111,33 @@ def pairwise_mean(similarity: np.ndarray) -> Estimate:
     M = S.shape[0]
     if M < 2:
         return Estimate.undefined("needs at least 2 runs")
-    off = ~np.eye(M, dtype=bool)
-    mean = S[np.triu_indices(M, 1)].mean()
-    phi_i = np.where(off, S, 0).sum(axis=1) / (M - 1)
-    variance = 4 / M**2 * np.sum((phi_i - phi_i.mean()) ** 2)
+    return _u_statistic((S.sum(axis=1) - np.diag(S)) / (M - 1), np.ones(M))
+
+
+def _u_statistic(phi: np.ndarray, counts: np.ndarray) -> Estimate:
+    """The mean over pairs and its interval from each run's mean similarity to the others,
+    `phi`, given once for each of `counts` identical runs (the mean over pairs of a symmetric
+    S is the mean of phi_i)."""
+    M = counts.sum()
+    mean = float(counts @ phi / M)
+    variance = 4 / M**2 * float(counts @ (phi - mean) ** 2)
     half = Z95 * math.sqrt(variance)
-    return Estimate(float(mean), float(mean - half), float(mean + half))
+    return Estimate(mean, mean - half, mean + half)
+
+
+def distinct_set_mean(Z: np.ndarray, similarity: Callable[[np.ndarray], np.ndarray]) -> Estimate:
+    """`pairwise_mean` of a set similarity over the rows of Z, computed on the distinct rows
+    only, weighted by how often each occurs: runs repeat top-k sets, so 10,000 runs hold a few
+    hundred distinct ones, and memory and time follow the distinct sets, not M^2.
+    `similarity(U)` is the matrix of the measure between the rows of U."""
+    M = Z.shape[0]
+    if M < 2:
+        return Estimate.undefined("needs at least 2 runs")
+    unique, counts = np.unique(Z, axis=0, return_counts=True)
+    S = similarity(unique)
+    # Row sums over the other runs: every copy of every set, less the run itself.
+    phi = (S @ counts - np.diag(S)) / (M - 1)
+    return _u_statistic(phi, counts.astype(float))
 
 
 # 2. Kuncheva (AIAP 2007): chance-corrected overlap of two sets of the same size k
@@ -140,8 +162,8 @@ def kuncheva(Z: np.ndarray) -> Estimate:
     k = sizes.pop()
     if not 0 < k < d:
         return Estimate.undefined("needs sets of one size k with 0 < k < number of terms")
-    overlap = Z @ Z.T  # r for every pair at once
-    return pairwise_mean((overlap * d - k * k) / (k * (d - k)))
+    # r for every pair of distinct sets at once
+    return distinct_set_mean(Z, lambda U: ((U @ U.T) * d - k * k) / (k * (d - k)))
 
 
 # 3. Jaccard: familiar, not chance-corrected; reported with its chance level
@@ -154,11 +176,14 @@ def jaccard_index(a: np.ndarray, b: np.ndarray) -> float:
 
 def jaccard(Z: np.ndarray) -> Estimate:
     """Mean pairwise Jaccard index |A n B| / |A u B| of the rows of Z, with its interval."""
-    Z = (np.asarray(Z) > 0).astype(float)
-    inter = Z @ Z.T
-    sizes = Z.sum(axis=1)
-    union = sizes[:, None] + sizes[None, :] - inter
-    return pairwise_mean(np.divide(inter, union, out=np.ones_like(inter), where=union > 0))
+
+    def index(U: np.ndarray) -> np.ndarray:
+        inter = U @ U.T
+        sizes = U.sum(axis=1)
+        union = sizes[:, None] + sizes[None, :] - inter
+        return np.divide(inter, union, out=np.ones_like(inter), where=union > 0)
+
+    return distinct_set_mean((np.asarray(Z) > 0).astype(float), index)
 
 
 def jaccard_chance(k: int, d: int) -> float:
@@ -202,11 +227,8 @@ def rbo_index(order_a: np.ndarray, order_b: np.ndarray, p: float = 0.8) -> float
 
 
 def rbo(scores: np.ndarray, p: float = 0.8) -> Estimate:
-    """Mean pairwise RBO of the runs' full rankings, with its interval.
-
-    All pairs at once: at depth t, the overlap of every pair of top-t sets is one product of
-    0/1 membership matrices; `rbo_index` is the same sum for one pair.
-    """
+    """Mean pairwise RBO of the runs' full rankings, with its interval (`rbo_index` is the
+    same sum for one pair)."""
     if not 0 < p < 1:
         raise ValueError(f"rbo p={p} must be in (0, 1)")
     scores = np.atleast_2d(scores)
@@ -214,11 +236,16 @@ def rbo(scores: np.ndarray, p: float = 0.8) -> Estimate:
     orders = np.argsort(-scores, axis=1, kind="stable")
     position = np.empty_like(orders)
     np.put_along_axis(position, orders, np.arange(d)[None, :].repeat(M, axis=0), axis=1)
-    total = np.zeros((M, M))
+    if M < 2:
+        return Estimate.undefined("needs at least 2 runs")
+    # RBO is linear in the pair overlaps, so each run's sum over the others needs only the
+    # column sums of the top-t memberships: O(M d^2), never an M x M matrix. A run's overlap
+    # with itself at depth t is t.
+    others = np.zeros(M)
     for t in range(1, d + 1):
         member = (position < t).astype(float)
-        total += p ** (t - 1) * (member @ member.T) / t
-    return pairwise_mean((1 - p) * total + p**d)
+        others += p ** (t - 1) * (member @ member.sum(axis=0) - t) / t
+    return _u_statistic(((1 - p) * others + (M - 1) * p**d) / (M - 1), np.ones(M))
 
 
 # 5. Kendall's W over full rankings (context: it rewards agreement on the unimportant tail)

@@ -101,12 +101,17 @@ def seed_attribution(scores: pd.DataFrame, runs: pd.DataFrame, settings: StudySe
     model's own; nan when the group does not vary that seed.
     """
     out = {}
+    members = runs.loc[scores.index]
     for varied, fixed in (("split_seed", "model_seed"), ("model_seed", "split_seed")):
         phis = []
-        # Hold the setting fixed too: across settings, hyperparameters would count as seed churn.
-        for _, members in runs.loc[scores.index].groupby([fixed, CONFIG_KEY]):
-            if members[varied].nunique() >= 2:
-                Z = stability.top_k(scores.loc[members.index].to_numpy(float), settings.top_k)
+        if varied in members and fixed in members:
+            # Hold the setting fixed too: across settings, hyperparameters would count as seed
+            # churn. Only groups that vary the seed count; find them in one pass, as a sweep
+            # of 10,000 runs holds thousands of single-run groups.
+            keys = [fixed, CONFIG_KEY]
+            varies = members.groupby(keys, sort=False)[varied].transform("nunique") >= 2
+            for _, group in members[varies].groupby(keys, sort=False):
+                Z = stability.top_k(scores.loc[group.index].to_numpy(float), settings.top_k)
                 est = stability.nogueira(Z)
                 if est.defined:
                     phis.append(est.value)

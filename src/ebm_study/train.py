@@ -7,7 +7,6 @@ import warnings
 from collections.abc import Sequence
 
 import hydra
-import matplotlib.pyplot as plt
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -57,10 +56,8 @@ def train(
 
         terms = importance.table(ebm)
         chart = importance.bar_chart(terms, title=f"Term importance: {name}")
-        runs.log_results(scores, terms, chart)
-        plt.close(chart)
-        if cfg.tracking.log_model:
-            models.log_model(ebm, split.X_train)
+        model_uri = models.log_model(ebm, split.X_train) if cfg.tracking.log_model else None
+        runs.log_results(scores, terms, chart, model_uri)
     return scores
 
 

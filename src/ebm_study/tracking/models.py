@@ -22,10 +22,13 @@ _REGISTERED_DESCRIPTION = "ExplainableBoostingClassifier champions promoted by e
 
 
 def log_model(model, X_example: pd.DataFrame) -> str:
-    """The fitted model in skops format (no pickle), with signature and input example, in the
-    active run; returns its models:/ URI.
+    """The fitted model in skops format (no pickle), with its signature, in the active run;
+    returns its models:/ URI.
 
     Requirements are given, not inferred: inference re-imports the model and costs seconds.
+    No input example: MLflow would load the model back from disk to check the example serves
+    (a tenth of a second a run); the signature already names and types every column, and
+    serving is tested once (tests/test_predict.py), not on every run.
     """
     cls = type(model)
     info = mlflow.sklearn.log_model(
@@ -35,7 +38,6 @@ def log_model(model, X_example: pd.DataFrame) -> str:
         skops_trusted_types=[f"{cls.__module__}.{cls.__qualname__}"],
         pip_requirements=_pip_requirements(),
         signature=infer_signature(X_example, model.predict(X_example)),
-        input_example=X_example.head(5),
     )
     return info.model_uri
 

@@ -106,9 +106,20 @@ def _dataset_source(source: str) -> str | CodeDatasetSource:
     return CodeDatasetSource(tags={"loader": source})
 
 
-def log_results(metrics: Mapping[str, float], importance: pd.DataFrame, chart: Figure) -> None:
-    """Test-split metrics, the sorted importance table (rendered by the UI) and its bar chart."""
-    mlflow.log_metrics(dict(metrics))
+def log_results(
+    metrics: Mapping[str, float],
+    importance: pd.DataFrame,
+    chart: Figure,
+    model_uri: str | None = None,
+) -> None:
+    """Test-split metrics, the sorted importance table (rendered by the UI) and its bar chart.
+
+    With the run's logged model (`model_uri`, logged first), the metrics are the model's too,
+    as the UI's model page shows them; logged after the model, MLflow need not copy them over
+    one metric history at a time.
+    """
+    model_id = model_uri.removeprefix("models:/") if model_uri else None
+    mlflow.log_metrics(dict(metrics), model_id=model_id)
     mlflow.log_table(data=importance, artifact_file=tags.IMPORTANCE_TABLE)
     # Fast PNG compression: a quarter less time for files 3% larger.
     mlflow.log_figure(

@@ -21,7 +21,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.tracking.context.registry import resolve_tags
 
 from ebm_study.config import mask_overrides
-from ebm_study.tracking import tags
+from ebm_study.tracking import bulk, tags
 from ebm_study.tracking.runs import provenance_tags
 
 log = logging.getLogger(__name__)
@@ -134,58 +134,91 @@ def sweep_children(experiment_id: str, parent_id: str) -> list[Run]:
 
 
 def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
-    """One row a distinct job of the sweep, indexed by run_id: status, keys, params, metrics."""
-    rows = []
-    for run in sweep_children(experiment_id, parent_id):
-        outputs = run.outputs.model_outputs if run.outputs else []
-        rows.append(
-            {
-                "run_id": run.info.run_id,
-                "run_name": run.info.run_name,
-                "status": run.info.status,
-                "start_time": run.info.start_time,
-                "artifact_uri": run.info.artifact_uri,
-                "model_uri": f"models:/{outputs[0].model_id}" if outputs else None,
-                tags.CONFIG_KEY: run.data.tags.get(tags.CONFIG_KEY, ""),
-                tags.RUN_KEY: run.data.tags.get(tags.RUN_KEY),
-                tags.ERROR: run.data.tags.get(tags.ERROR),
-                **run.data.params,
-                **run.data.metrics,
-            }
-        )
+    """One row a distinct job of the sweep, indexed by run_id: status, keys, params, metrics.
+
+    From a database store in bulk (`bulk`: 0.4 s for 10,000 runs), else by the search API.
+    """
+    uri = mlflow.get_tracking_uri()
+    if bulk.is_database(uri):
+        rows = bulk.jobs(uri, experiment_id, parent_id, [tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR])
+    else:
+        rows = [_job_row(run) for run in sweep_children(experiment_id, parent_id)]
     if not rows:
         return pd.DataFrame(rows)
+    for row in rows:
+        row.setdefault(tags.CONFIG_KEY, "")
+        row.setdefault(tags.RUN_KEY, None)
+        row.setdefault(tags.ERROR, None)
     frame = pd.DataFrame(rows).set_index("run_id")
+    first = [c for c in _JOB_COLUMNS if c in frame]
+    frame = frame[first + sorted(c for c in frame if c not in first)]
     # A resumed sweep holds several attempts at one fit: keep the FINISHED one, else the newest.
     keys = frame[tags.RUN_KEY].fillna(pd.Series(frame.index, index=frame.index))
     order = frame.assign(_done=frame["status"] == "FINISHED", _key=keys).sort_values(
-        ["_done", "start_time"], ascending=[False, False]
+        ["_done", "start_time"], ascending=[False, False], kind="mergesort"
     )
     return (
-        order[~order["_key"].duplicated()].drop(columns=["_done", "_key"]).sort_values("start_time")
+        order[~order["_key"].duplicated()]
+        .drop(columns=["_done", "_key"])
+        .sort_values("start_time", kind="mergesort")
     )
+
+
+_JOB_COLUMNS = (
+    *("run_name", "status", "start_time", "artifact_uri", "model_uri"),
+    *(tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR),
+)
+
+
+def _job_row(run: Run) -> dict:
+    outputs = run.outputs.model_outputs if run.outputs else []
+    return {
+        "run_id": run.info.run_id,
+        "run_name": run.info.run_name,
+        "status": run.info.status,
+        "start_time": run.info.start_time,
+        "artifact_uri": run.info.artifact_uri,
+        "model_uri": f"models:/{outputs[0].model_id}" if outputs else None,
+        **{
+            key: run.data.tags[key]
+            for key in (tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR)
+            if key in run.data.tags
+        },
+        **run.data.params,
+        **run.data.metrics,
+    }
 
 
 def load_importances(artifact_uris: Mapping[str, str]) -> pd.DataFrame:
     """The importance tables of these runs (run_id -> the run's artifact URI), stacked, with a
-    run_id column. Local files are read in place and parsed with `json`: MLflow's load_table
-    downloads one run after another and pandas parses each file, 40 s for 1,000 runs."""
+    run_id column. Local files are read in place and parsed with `json` (MLflow's load_table
+    downloads one run after another and pandas parses each file: 40 s for 1,000 runs); remote
+    ones are downloaded by threads, which wait on the network, not the CPU."""
 
-    def one(item: tuple[str, str]) -> list[dict]:
-        run_id, root = item
-        uri = f"{root.rstrip('/')}/{tags.IMPORTANCE_TABLE}"
-        if uri.startswith("file://"):
-            table = json.loads(Path(urlsplit(uri).path).read_text())
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp)
-                table = json.loads(Path(path).read_text())
-        columns = table["columns"]
-        return [dict(zip(columns, row, strict=True), run_id=run_id) for row in table["data"]]
+    def uri_of(root: str) -> str:
+        return f"{root.rstrip('/')}/{tags.IMPORTANCE_TABLE}"
 
-    with ThreadPoolExecutor(max_workers=8) as pool:  # threads wait on files and HTTP, not CPU
-        rows = [row for rows in pool.map(one, artifact_uris.items()) for row in rows]
-    return pd.DataFrame(rows)
+    def download(uri: str) -> dict:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp)
+            return json.loads(Path(path).read_text())
+
+    local = {r: uri_of(u) for r, u in artifact_uris.items() if u.startswith("file://")}
+    remote = {r: uri_of(u) for r, u in artifact_uris.items() if r not in local}
+    tables = {r: json.loads(Path(urlsplit(uri).path).read_text()) for r, uri in local.items()}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tables.update(zip(remote, pool.map(download, remote.values()), strict=True))
+    # One frame a column layout (all alike, unless old runs logged another), rows as lists.
+    layouts: dict[tuple, tuple[list, list]] = {}
+    for run_id, table in tables.items():
+        rows, ids = layouts.setdefault(tuple(table["columns"]), ([], []))
+        rows.extend(table["data"])
+        ids.extend([run_id] * len(table["data"]))
+    frames = [
+        pd.DataFrame(rows, columns=list(columns)).assign(run_id=ids)
+        for columns, (rows, ids) in layouts.items()
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def log_study(
