@@ -95,3 +95,17 @@ def test_the_bulk_read_skips_deleted_runs_and_keeps_nan_metrics(parent, monkeypa
     in_bulk, searched = both_reads(experiment, parent_id, monkeypatch)
     pd.testing.assert_frame_equal(in_bulk, searched)
     assert list(in_bulk.index) == [kept] and math.isnan(in_bulk.loc[kept, "log_loss"])
+
+
+def test_a_launch_reads_the_finished_jobs_once(parent):
+    experiment, parent_id = parent
+    done = job(experiment, parent_id, "seed0", "FINISHED")
+    job(experiment, parent_id, "seed1", "FAILED")
+    assert sweeps.finished_before(experiment, parent_id, "launch-1") == {"seed0": done}
+    later = job(experiment, parent_id, "seed1", "FINISHED")  # by a job of this launch
+    assert sweeps.finished_before(experiment, parent_id, "launch-1") == {"seed0": done}
+    # The next launch of the same command sees it.
+    assert sweeps.finished_before(experiment, parent_id, "launch-2") == {
+        "seed0": done,
+        "seed1": later,
+    }

@@ -94,10 +94,11 @@ def sweep_job(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
         sweep = sweeps.find_sweep(experiment_id, str(hydra_cfg.sweep.dir))
         parent_id, swept = sweep if sweep else (None, None)
         if parent_id and not cfg.study.rerun:
-            done = sweeps.finished_run(experiment_id, parent_id, run_key(cfg))
+            launch = str(hydra_cfg.sweep.dir)
+            done = sweeps.finished_before(experiment_id, parent_id, launch).get(run_key(cfg))
             if done is not None:
-                log.info("job %s: reusing finished run %s", hydra_cfg.job.num, done.info.run_id)
-                return done.data.metrics.get("f1")
+                log.info("job %s: reusing finished run %s", hydra_cfg.job.num, done)
+                return sweeps.get_run(done).data.metrics.get("f1")
         at_once = parallel_jobs(hydra_cfg.launcher, model.cores())
         launcher = launcher_name(hydra_cfg.launcher)
         return train(cfg, overrides, parent_id, swept, at_once, launcher)["f1"]
