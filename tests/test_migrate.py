@@ -2,6 +2,7 @@
 models, registered versions and the champion alias; a second migration copies nothing. Here
 between two SQLite stores (test_team.py does it to a PostgreSQL-backed server)."""
 
+import json
 import re
 
 import mlflow
@@ -32,6 +33,11 @@ def test_migrate_copies_runs_models_and_champion_once(shared_sweep, champion, tm
     assert_copied(before, after)
     copied = dst.get_model_version_by_alias("ebm-study", "champion")
     assert copied.run_id == after[champion].info.run_id
+    # The copied model records the target's version, as the UI reads it.
+    model_id = after[champion].outputs.model_outputs[0].model_id
+    assert json.loads(dst.get_logged_model(model_id).tags["mlflow.modelVersions"]) == [
+        {"name": "ebm-study", "version": int(copied.version)}
+    ]
     mlflow.set_tracking_uri(target)
     model = mlflow.sklearn.load_model("models:/ebm-study@champion")
     assert type(model).__name__ == "ExplainableBoostingClassifier"

@@ -1,6 +1,8 @@
 """Promote the best run of a sweep to @champion: the choice (pure), the registered version and
 its description, a second promotion, and a sweep that kept no models (the refit)."""
 
+import json
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -104,6 +106,11 @@ def test_promote_points_champion_at_the_best_run_and_describes_it(shared_sweep):
     assert version.tags["sweep_run_id"] == shared_sweep.parent.info.run_id
     assert version.tags["top5_terms"].count(",") == 4
     assert "stability" in version.description and "Top-5 terms" in version.description
+    # What the UI's logged-model page reads to show the model as registered.
+    logged = client.get_logged_model(chosen.outputs.model_outputs[0].model_id)
+    assert json.loads(logged.tags["mlflow.modelVersions"]) == [
+        {"name": "ebm-study", "version": int(version.version)}
+    ]
 
 
 def test_promoting_the_same_run_again_makes_no_second_version(shared_sweep, champion, capsys):

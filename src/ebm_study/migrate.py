@@ -155,7 +155,11 @@ def _copy_models(src, dst, src_uri, source_id, target_id, tmp, run_ids, model_id
             target_id,
             name=model.name,
             source_run_id=run,
-            tags={**model.tags, tags.MIGRATED_FROM: model.model_id},
+            # Its registered versions are recorded again as they are made in the target.
+            tags={
+                **{k: v for k, v in model.tags.items() if k != models.MODEL_VERSIONS},
+                tags.MIGRATED_FROM: model.model_id,
+            },
             params=model.params,
             model_type=model.model_type,
         )
@@ -223,6 +227,7 @@ def _copy_registry(src, dst, run_ids, model_ids, report) -> None:
                 model_id=new_model,
             )
             numbers[str(v.version)] = str(created.version)
+            models.record_version(dst, new_model, registered.name, str(created.version))
             report.versions += 1
         for alias, number in registered.aliases.items():
             if str(number) not in numbers:

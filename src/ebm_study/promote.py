@@ -132,7 +132,7 @@ def promote(
     created = version is None
     if created:
         model_uri = choice.model_uri or refit_model(choice)
-        version = models.register_version(name, model_uri, choice.run_id, description, version_tags)
+        version = models.register_version(name, model_uri, description, version_tags)
     else:
         models.describe_version(name, version, description, version_tags)
     models.set_alias(name, tags.CHAMPION, version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 
 import mlflow
@@ -10,6 +11,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
 
 from ebm_study.errors import UserError
 from ebm_study.tracking import tags
@@ -19,6 +21,7 @@ from ebm_study.tracking.store import is_not_found
 # What a served model needs, pinned to the versions that fitted it.
 _MODEL_PACKAGES = ("mlflow", "interpret-core", "scikit-learn", "skops", "pandas", "numpy")
 _REGISTERED_DESCRIPTION = "ExplainableBoostingClassifier champions promoted by ebm-study."
+MODEL_VERSIONS = MLFLOW_MODEL_VERSIONS  # on a logged model: the versions registered from it
 
 
 def log_model(model, X_example: pd.DataFrame) -> str:
@@ -78,9 +81,14 @@ def registered_version_for_run(
 
 
 def register_version(
-    name: str, model_uri: str, run_id: str, description: str, version_tags: Mapping[str, str]
+    name: str, model_uri: str, description: str, version_tags: Mapping[str, str]
 ) -> str:
-    """Register a run's logged model (`models:/<model id>`) as a new version of `name`."""
+    """Register a run's logged model (`models:/<model id>`) as a new version of `name`.
+
+    Through `mlflow.register_model`, MLflow's own way: it also records the version on the
+    logged model, so the UI's model page shows it registered (a bare `create_model_version`
+    left it "Not registered" with a "Register model" button). It takes the run from the model.
+    """
     client = MlflowClient()
     try:
         client.get_registered_model(name)
@@ -88,15 +96,17 @@ def register_version(
         if not is_not_found(err):
             raise
         client.create_registered_model(name, description=_REGISTERED_DESCRIPTION)
-    version = client.create_model_version(
-        name,
-        source=model_uri,
-        run_id=run_id,
-        tags=dict(version_tags),
-        description=description,
-        model_id=model_uri.removeprefix("models:/"),
-    )
+    version = mlflow.register_model(model_uri, name, tags=dict(version_tags))
+    client.update_model_version(name, version.version, description=description)
     return str(version.version)
+
+
+def record_version(client: MlflowClient, model_id: str, name: str, version: str) -> None:
+    """Record a registered version on its logged model as `mlflow.register_model` does, for
+    versions made with a client of another store (a migration's target)."""
+    existing = client.get_logged_model(model_id).tags.get(MODEL_VERSIONS)
+    entries = [*json.loads(existing or "[]"), {"name": name, "version": int(version)}]
+    client.set_logged_model_tags(model_id, {MODEL_VERSIONS: json.dumps(entries)})
 
 
 def describe_version(
