@@ -39,6 +39,10 @@ def test_one_parent_with_named_children_grouped_by_setting(shared_sweep):
     by_lr = {j.data.params["model.learning_rate"]: j.data.tags["config_key"] for j in jobs}
     assert len(set(by_lr.values())) == 3
     assert all({"accuracy", "f1", "roc_auc"} <= set(j.data.metrics) for j in shared_sweep.finished)
+    # The UI groups by a readable setting: the study's words, not the hash.
+    assert {j.data.params["model.learning_rate"]: j.data.tags["setting"] for j in jobs} == {
+        lr: f"learning_rate={lr}" for lr in ("0.01", "0.05", "-1")
+    }
 
 
 def test_a_failing_job_is_failed_while_the_others_finish_and_the_command_exits_1(shared_sweep):

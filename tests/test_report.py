@@ -1,5 +1,7 @@
 """The study on a sweep's parent run, and `ebm-study-report` reproducing it from the store."""
 
+from types import SimpleNamespace
+
 import mlflow
 import pytest
 from conftest import run_cli
@@ -97,3 +99,31 @@ def test_report_errors_are_one_line_with_exit_2(shared_sweep, capsys, args, mess
     assert (
         len(lines) == 1 and lines[0].startswith("ebm-study-report: error: ") and message in lines[0]
     )
+
+
+def test_each_finished_job_shows_its_settings_stability(shared_sweep):
+    by_config = by_config_of(shared_sweep.parent, shared_sweep.uri).set_index("config_key")
+    for job in shared_sweep.finished:
+        phi = by_config.loc[job.data.tags["config_key"], "nogueira"]
+        assert job.data.metrics["stability_nogueira"] == pytest.approx(phi, nan_ok=True)
+    failed = [j for j in shared_sweep.jobs if j.info.status != "FINISHED"]
+    assert failed and not any("stability_nogueira" in j.data.metrics for j in failed)
+
+
+def test_a_job_already_holding_its_settings_stability_is_not_written_again():
+    import pandas as pd
+
+    from ebm_study.report import changed_run_stability
+
+    study = SimpleNamespace(
+        by_config=pd.DataFrame({"config_key": ["a", "b"], "nogueira": [0.5, float("nan")]})
+    )
+    jobs = pd.DataFrame(
+        {
+            "status": ["FINISHED", "FINISHED", "FINISHED", "FAILED"],
+            "config_key": ["a", "a", "b", "a"],
+            "stability_nogueira": [0.5, 0.4, float("nan"), float("nan")],
+        },
+        index=["same", "stale", "undefined", "failed"],
+    )
+    assert changed_run_stability(jobs, study) == {"stale": 0.5}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -148,3 +149,15 @@ def to_yaml(cfg: DictConfig) -> str:
         return mask_uri(node) if isinstance(node, str) else node
 
     return OmegaConf.to_yaml(OmegaConf.create(masked(resolved(cfg))))
+
+
+SEEDS = ("split_seed", "model_seed")  # which replicate a run is, not which setting
+
+
+def setting_label(params: Mapping[str, object], swept: Iterable[str]) -> str:
+    """`learning_rate=0.05`: the swept hyperparameters of a run, seeds left out, from its
+    params (strings as MLflow holds them, or `run_params`' values, which print the same); ""
+    when a sweep varies only seeds. The run's `setting` tag and the study's table use these
+    same words."""
+    keys = [k for k in swept if k not in SEEDS and k in params]
+    return ",".join(f"{k.rsplit('.', 1)[-1]}={params[k]}" for k in keys)

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from ebm_study import stability
+from ebm_study.config import SEEDS, setting_label
 from ebm_study.settings import StudySettings
 from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, CONFIG_KEY
 
-SEEDS = ("split_seed", "model_seed")
 RELIABLE = 0.9  # a term in at least this share of top-k sets is "reliably" on top
 
 
@@ -148,12 +148,9 @@ def topk_frequency(scores: pd.DataFrame, kinds: pd.Series, k: int) -> pd.DataFra
 
 def setting_labels(runs: pd.DataFrame, swept: list[str]) -> dict[str, str]:
     """config_key -> the swept hyperparameters that set it apart, e.g. `learning_rate=0.05`."""
-    keys = [k for k in swept if k not in SEEDS and k in runs.columns]
     labels = {}
     for key, members in runs.groupby(CONFIG_KEY):
-        first = members.iloc[0]
-        text = ",".join(f"{k.rsplit('.', 1)[-1]}={first[k]}" for k in keys)
-        labels[str(key)] = text or str(key)
+        labels[str(key)] = setting_label(members.iloc[0], swept) or str(key)
     return labels
 
 

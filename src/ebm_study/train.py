@@ -12,7 +12,15 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from ebm_study import cli, importance, interrupts, model, pipeline, validate
-from ebm_study.config import CONF_DIR, config_key, register_resolvers, run_key, run_params, to_yaml
+from ebm_study.config import (
+    CONF_DIR,
+    config_key,
+    register_resolvers,
+    run_key,
+    run_params,
+    setting_label,
+    to_yaml,
+)
 from ebm_study.errors import UserError
 from ebm_study.overrides import run_name
 from ebm_study.tracking import models, runs, store, sweeps, tags
@@ -39,7 +47,10 @@ def train(
     cfg.model.n_jobs = model.resolve_n_jobs(cfg.model.n_jobs, model.cores(), parallel_jobs)
     experiment_id = store.connect(cfg.tracking)
     name = run_name(overrides, swept)
-    keys = {tags.CONFIG_KEY: config_key(cfg), tags.RUN_KEY: run_key(cfg)}
+    key = config_key(cfg)
+    keys = {tags.CONFIG_KEY: key, tags.RUN_KEY: run_key(cfg)}
+    if swept is not None:  # in a sweep: the study's words for this run's setting
+        keys[tags.SETTING] = setting_label(run_params(cfg), swept) or key
     if launcher:
         keys[tags.LAUNCHER] = launcher
     with runs.job_run(experiment_id, name, parent_id, keys):

@@ -267,6 +267,20 @@ def log_study(
         client.log_figure(run_id, figure, path)
 
 
+def log_run_metric(key: str, values: Mapping[str, float]) -> None:
+    """One metric on each of these runs (run_id -> value), a few writes at a time: a server
+    takes them in parallel, SQLite one after another."""
+    client = MlflowClient()
+    now = _now_ms()
+
+    def one(item: tuple[str, float]) -> None:
+        client.log_batch(item[0], metrics=[Metric(key, float(item[1]), now, 0)])
+
+    writers = 1 if mlflow.get_tracking_uri().startswith("sqlite") else 4  # one SQLite writer
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        list(pool.map(one, values.items()))
+
+
 def end_sweep(parent_id: str, status: str, counts: Mapping[str, float]) -> None:
     """Record the sweep's counts on its parent run and close it with `status`."""
     client = MlflowClient()
