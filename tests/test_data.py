@@ -75,3 +75,22 @@ def test_read_csv_names_the_setting_it_came_from(tmp_path):
         data.read_csv(path, "--input")
     with pytest.raises(UserError, match=r"^--input=.*nope.csv' is not a file"):
         data.read_csv(tmp_path / "nope.csv", "--input")
+
+
+def test_the_delimiter_is_detected_or_given(tmp_path):
+    frame = pd.DataFrame({"a": [1.5, 2.5, 3.5], "b": [1, 2, 3], "label": [0, 1, 0]})
+    frame.to_csv(tmp_path / "semi.csv", sep=";", index=False)
+    frame.to_csv(tmp_path / "tab.tsv", sep="\t", index=False)
+    semi = data.load(csv_cfg(tmp_path / "semi.csv"))
+    assert list(semi.X.columns) == ["a", "b"] and semi.X["a"].tolist() == [1.5, 2.5, 3.5]
+    assert list(data.load(csv_cfg(tmp_path / "tab.tsv")).X.columns) == ["a", "b"]
+    given = OmegaConf.merge(csv_cfg(tmp_path / "tab.tsv"), {"sep": "tab"})
+    assert list(data.load(given).X.columns) == ["a", "b"]
+
+
+def test_a_file_that_reads_as_one_column_says_so(tmp_path):
+    (tmp_path / "odd.csv").write_text("a:b:label\n1:2:0\n3:4:1\n")
+    with pytest.raises(UserError, match="reads as one column .'a:b:label'.*set data.sep to it"):
+        data.load(csv_cfg(tmp_path / "odd.csv"))
+    given = OmegaConf.merge(csv_cfg(tmp_path / "odd.csv"), {"sep": ":"})
+    assert list(data.load(given).X.columns) == ["a", "b"]

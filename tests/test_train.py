@@ -209,6 +209,8 @@ def csvs(tmp_path):
         "tiny": write(tmp_path, "tiny.csv", good.head(4)),
         "header": write(tmp_path, "header.csv", good.head(0)),
         "good": write(tmp_path, "good.csv", good),
+        "lonely": write(tmp_path, "lonely.csv", good.assign(y=[0, 1] * 19 + [1, 2])),
+        "infinite": write(tmp_path, "inf.csv", good.assign(b=[float("inf")] + [0.5] * 39)),
         "empty": tmp_path / "empty.csv",
         "binary": tmp_path / "binary.csv",
     }
@@ -224,6 +226,13 @@ BAD_INPUT = [
     (["data=csv", "data.path={nan_target}", "data.target=y"], "missing value(s)"),
     (["data=csv", "data.path={text}", "data.target=y"], "non-numeric feature column(s) colour"),
     (["data=csv", "data.path={tiny}", "data.target=y", "split.test_size=0.1"], "one per class"),
+    (
+        ["data=csv", "data.path={lonely}", "data.target=y"],
+        "data.target='y' class 2 has 1 row; a stratified split needs at least 2 of each class: "
+        "drop it, or set split.stratify=false",
+    ),
+    (["data=csv", "data.path={infinite}", "data.target=y"], "column(s) b hold infinite values"),
+    (["data=csv", "data.path={good}", "data.target=y", "data.sep=ab"], "data.sep='ab' must be"),
     (["split.test_size=1.5"], "split.test_size=1.5 must be a fraction between 0 and 1"),
     (["model.learning_rate=-0.1"], "model.learning_rate=-0.1 must be a number > 0"),
     (["model.outer_bags=0"], "model.outer_bags=0 must be a whole number >= 1"),

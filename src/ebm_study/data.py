@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,8 @@ def load(data_cfg: DictConfig) -> Table:
         return _breast_cancer(data_cfg.name)
     if data_cfg.source == "csv":
         path = Path(str(data_cfg.path)).expanduser()
-        return _csv(path, str(data_cfg.target), data_cfg.name or path.stem)
+        sep = delimiter(data_cfg.get("sep"))
+        return _csv(path, str(data_cfg.target), data_cfg.name or path.stem, sep)
     raise UserError(f"data.source={data_cfg.source!r} is unknown; allowed: {', '.join(SOURCES)}")
 
 
@@ -51,18 +53,49 @@ def _breast_cancer(name: str) -> Table:
     return Table(name, "sklearn.datasets.load_breast_cancer", bunch.data, bunch.target)
 
 
-def read_csv(path: Path, setting: str) -> pd.DataFrame:
+DELIMITERS = ",;\t|"  # what `sniff` recognises
+
+
+def read_csv(path: Path, setting: str, sep: str | None = None) -> pd.DataFrame:
     """A CSV file's rows, or a UserError naming `setting` (`data.path`, `--input`): the file
-    missing, not a CSV, or a header without rows."""
+    missing, not a CSV, a header without rows, or one column (a delimiter not recognised).
+    `sep` is the delimiter; None detects it from the file's first lines."""
     _must_be_a_file(path, setting)
     try:
-        frame = pd.read_csv(path)
+        used = sep or sniff(path)
+        frame = pd.read_csv(path, sep=used)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise UserError(f"{setting}={str(path)!r} is not a readable CSV: {first}") from err
     if frame.empty:
         raise UserError(f"{setting}={str(path)!r} has a header but no rows")
+    if frame.shape[1] == 1:
+        hint = "set data.sep to it" if setting == "data.path" else "use , ; tab or |"
+        raise UserError(
+            f"{setting}={str(path)!r} reads as one column ({str(frame.columns[0])[:60]!r}) with "
+            f"delimiter {used!r}; if the file has more, {hint}"
+        )
     return frame
+
+
+def delimiter(sep: object) -> str | None:
+    """`data.sep` as a delimiter: one character, or `tab` / `\\t` as the shell passes them;
+    None for anything else (null: detect it)."""
+    if not isinstance(sep, str):
+        return None
+    sep = {"tab": "\t", "\\t": "\t"}.get(sep, sep)
+    return sep if len(sep) == 1 else None
+
+
+def sniff(path: Path) -> str:
+    """The delimiter of a CSV file from its first lines: `,` unless `;`, tab or `|` fit them
+    better (a `;`-separated file, as spreadsheets with decimal commas write)."""
+    with path.open(newline="", errors="replace") as file:
+        sample = file.read(64 * 1024)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # one column, or nothing to tell by
+        return ","
 
 
 def _must_be_a_file(path: Path, setting: str) -> None:
@@ -70,16 +103,18 @@ def _must_be_a_file(path: Path, setting: str) -> None:
         raise UserError(f"{setting}={str(path)!r} is not a file; give the path of a CSV file")
 
 
-def _csv(path: Path, target: str, name: str) -> Table:
+def _csv(path: Path, target: str, name: str, sep: str | None = None) -> Table:
     _must_be_a_file(path, "data.path")
     stat = path.stat()
     # Jobs of a sweep that run in one process read the file once; an edit invalidates it.
-    return _read_table(path.resolve(), stat.st_mtime_ns, stat.st_size, target, name)
+    return _read_table(path.resolve(), stat.st_mtime_ns, stat.st_size, target, name, sep)
 
 
 @functools.lru_cache(maxsize=8)
-def _read_table(path: Path, mtime_ns: int, size: int, target: str, name: str) -> Table:
-    frame = read_csv(path, "data.path")
+def _read_table(
+    path: Path, mtime_ns: int, size: int, target: str, name: str, sep: str | None
+) -> Table:
+    frame = read_csv(path, "data.path", sep)
     if target not in frame.columns:
         raise UserError(
             f"data.target={target!r} is not a column of {path.name}; "

@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from ebm_study import model, settings
+from ebm_study import data, model, settings
 from ebm_study.data import SOURCES, Table
 from ebm_study.errors import UserError
 from ebm_study.settings import is_finite, is_whole
@@ -22,6 +23,9 @@ _TIMES = re.compile(r"^\d+(\.\d+)?x$")  # interpret's "3x": three times the numb
 
 def check_config(cfg: DictConfig) -> None:
     """The values a run needs, checked without reading data."""
+    sep = cfg.data.get("sep")
+    if sep is not None and data.delimiter(sep) is None:
+        raise UserError(f"data.sep={sep!r} must be one character (or tab), or null to detect it")
     if cfg.data.source not in SOURCES:
         raise UserError(
             f"data.source={cfg.data.source!r} is unknown; allowed: {', '.join(SOURCES)}"
@@ -82,6 +86,24 @@ def check_data(table: Table, cfg: DictConfig) -> None:
         raise UserError(
             f"non-numeric feature column(s) {', '.join(map(str, text))}: list them in "
             "data.categorical to treat them as categories, or drop them"
+        )
+    infinite = [
+        str(c)
+        for c in table.X.columns
+        if pd.api.types.is_numeric_dtype(table.X[c]) and np.isinf(table.X[c]).any()
+    ]
+    if infinite:
+        raise UserError(
+            f"feature column(s) {', '.join(infinite)} hold infinite values; replace them "
+            "(with a number, or leave the cell empty for missing) or drop those rows"
+        )
+    counts = y.value_counts()
+    if cfg.split.stratify and counts.min() < 2:
+        rare = counts.idxmin()
+        rare = rare.item() if hasattr(rare, "item") else rare
+        raise UserError(
+            f"data.target={name!r} class {rare!r} has {counts.min()} row; a stratified split "
+            "needs at least 2 of each class: drop it, or set split.stratify=false"
         )
     n_test = math.ceil(cfg.split.test_size * len(y))
     if n_test < classes or len(y) - n_test < classes:
