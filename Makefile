@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	@touch $@
 
-.PHONY: help setup run test test-team test-all lint ui serve bench bench-tail clean-store server server-stop \
+.PHONY: help setup run test test-team test-ui test-all lint ui serve bench bench-tail clean-store server server-stop \
 	server-status ray ray-stop migrate
 
 ## help: list the targets
@@ -40,9 +40,13 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/ebm-study -m experiment=quick
 
-## test: the fast suite (no team set-up, no multi-minute tests)
+## test: the fast suite (no team set-up, no browser, no multi-minute tests)
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not team"
+	$(BIN)/python -m pytest -m "not slow and not team and not browser"
+
+## test-ui: MLflow's UI in headless Chromium (needs Debian's chromium: apt-get install chromium)
+test-ui: $(STAMP)
+	$(BIN)/python -m pytest -m "browser and not slow"
 
 ## test-team: the team set-up for real: PostgreSQL, MLflow's server with logins, Ray
 test-team: $(STAMP)
@@ -65,8 +69,9 @@ bench: $(STAMP)
 bench-tail: $(STAMP)
 	$(BIN)/python benchmarks/tail.py $(BENCH_ARGS)
 
-## ui: the MLflow UI on the embedded store, at http://127.0.0.1:$(UI_PORT)
+## ui: the MLflow UI on the embedded store; prints the URL of the study's runs
 ui: $(STAMP)
+	@$(BIN)/python -m ebm_study.ui --base http://127.0.0.1:$(UI_PORT) --tracking-uri $(STORE)
 	$(BIN)/mlflow ui --backend-store-uri $(STORE) --host 127.0.0.1 --port $(UI_PORT)
 
 ## serve: MLflow's model server for the champion, at http://127.0.0.1:$(SERVE_PORT)/invocations

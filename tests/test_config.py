@@ -146,3 +146,26 @@ def test_a_bad_learning_rate_leaves_its_naming_to_the_validator(make_cfg):
         assert cfg.model.max_rounds == 50000
         with pytest.raises(UserError, match=f"model.learning_rate='?{rate}'? must be a number"):
             check_config(cfg)
+
+
+def test_names_without_dots_and_one_number_format():
+    from ebm_study.config import interval, number, short_names
+
+    assert short_names(["model.learning_rate", "split_seed"]) == {
+        "model.learning_rate": "learning_rate",
+        "split_seed": "split_seed",
+    }
+    assert short_names(["model.max_bins", "data.max_bins"]) == {
+        "model.max_bins": "model_max_bins",
+        "data.max_bins": "data_max_bins",
+    }
+    assert [number(x) for x in (0.46123, 0.98, 1.0, 0.000123456, float("nan"), 16)] == [
+        "0.461",
+        "0.980",
+        "1.00",
+        "0.000123",
+        "n/a",
+        "16",
+    ]
+    assert interval(0.4612, 0.4049, 0.5131) == "0.461 (0.405–0.513)"
+    assert interval(0.5, float("nan"), float("nan")) == "0.500"

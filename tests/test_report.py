@@ -63,7 +63,7 @@ def test_report_reproduces_the_numbers_from_the_store_alone(shared_sweep):
     out = run_cli("--tracking-uri", shared_sweep.uri, program="ebm-study-report")
     assert out.returncode == 0, out.stderr
     assert f"sweep run {parent.info.run_id}" in out.stdout
-    assert f"Phi = {before['stability_nogueira']:.2f}" in out.stdout
+    assert f"Phi (95% CI) = {before['stability_nogueira']:#.3g} (" in out.stdout
     assert "learning_rate=0.05" in out.stdout and "whole sweep" in out.stdout
     after = MlflowClient(tracking_uri=shared_sweep.uri).get_run(parent.info.run_id).data.metrics
     for name in HEADLINE:

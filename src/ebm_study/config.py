@@ -154,10 +154,37 @@ def to_yaml(cfg: DictConfig) -> str:
 SEEDS = ("split_seed", "model_seed")  # which replicate a run is, not which setting
 
 
+def short_names(keys: Iterable[str]) -> dict[str, str]:
+    """`model.learning_rate` -> `learning_rate`, or `model_learning_rate` when two keys end
+    alike: names without dots for table columns (MLflow's table view shows a dotted column
+    empty) and for the setting's words."""
+    keys = list(keys)
+    last = [k.rsplit(".", 1)[-1] for k in keys]
+    return {
+        k: (tail if last.count(tail) == 1 else k.replace(".", "_"))
+        for k, tail in zip(keys, last, strict=True)
+    }
+
+
+def number(x: object) -> str:
+    """One format for every number people read: 3 significant digits, `n/a` when undefined."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{x:#.3g}".rstrip(".") if isinstance(x, float) else str(x)
+
+
+def interval(value: object, low: object, high: object) -> str:
+    """`0.461 (0.405–0.513)`: a value with its 95% interval."""
+    if low is None or (isinstance(low, float) and math.isnan(low)):
+        return number(value)
+    return f"{number(value)} ({number(low)}–{number(high)})"
+
+
 def setting_label(params: Mapping[str, object], swept: Iterable[str]) -> str:
     """`learning_rate=0.05`: the swept hyperparameters of a run, seeds left out, from its
     params (strings as MLflow holds them, or `run_params`' values, which print the same); ""
     when a sweep varies only seeds. The run's `setting` tag and the study's table use these
     same words."""
     keys = [k for k in swept if k not in SEEDS and k in params]
-    return ",".join(f"{k.rsplit('.', 1)[-1]}={params[k]}" for k in keys)
+    names = short_names(keys)
+    return ",".join(f"{names[k]}={params[k]}" for k in keys)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ebm_study import cli, pipeline, report
+from ebm_study.config import interval
 from ebm_study.errors import UserError
 from ebm_study.tracking import models, runs, sweeps, tags
 
@@ -170,13 +171,12 @@ def describe(
     floor = f" among settings with top-k stability >= {min_stability}" if min_stability else ""
     best = "lowest" if lower_is_better else "highest"
     scores = ", ".join(f"{m} {v:.4f}" for m, v in choice.metrics.items())
-    low, high = choice.stability_ci
+    phi = interval(choice.stability, *choice.stability_ci)
     return (
         f"Run `{choice.run_name}` ({choice.run_id}) of sweep {parent_id}: the {best} "
         f"{choice.metric} ({choice.value:.4f}) of {choice.n_candidates} candidate runs{floor} "
         f"(ties: {TIE_BREAK}).\n\n"
-        f"Setting `{choice.setting}`: top-{len(top)} stability Phi = {choice.stability:.2f} "
-        f"(95% CI {low:.2f} to {high:.2f}).\n\n"
+        f"Setting `{choice.setting}`: top-{len(top)} stability Phi = {phi} (95% CI).\n\n"
         f"Top-{len(top)} terms: {', '.join(top)}.\n\nTest metrics: {scores}."
     )
 
@@ -218,9 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{floor}; ties: {TIE_BREAK})"
     )
     print(
-        f"setting {choice.setting}: stability Phi = {choice.stability:.2f} "
-        f"(95% CI {choice.stability_ci[0]:.2f} to {choice.stability_ci[1]:.2f}); "
-        f"top terms: {', '.join(top)}"
+        f"setting {choice.setting}: stability Phi = "
+        f"{interval(choice.stability, *choice.stability_ci)} (95% CI); top terms: {', '.join(top)}"
     )
     print(f"{'registered' if created else 'already registered as'} {name} version {version}")
     print(f"models:/{name}@{tags.CHAMPION}")

@@ -83,9 +83,10 @@ def publish(
         for name, value in study.headline.items()
     }
     metrics[tags.N_AT_MAX_ROUNDS] = len(study.at_max_rounds)
+    # Tables as people read them in the UI: 3 significant digits (the metrics keep them all).
     tables = {
-        tags.STABILITY_BY_CONFIG: study.by_config,
-        tags.TOPK_FREQUENCY: study.topk_frequency,
+        tags.STABILITY_BY_CONFIG: rounded(study.by_config),
+        tags.TOPK_FREQUENCY: rounded(study.topk_frequency),
     }
     run_labels = [study.run_names.get(r, r) for r in study.ranks.index]
     figures = {
@@ -120,6 +121,15 @@ def changed_run_stability(jobs: pd.DataFrame, study: Study) -> dict[str, float]:
     held = finished.get(tags.SETTING_STABILITY, pd.Series(math.nan, index=finished.index))
     same = (wanted == held) | (wanted.isna() & held.isna())
     return wanted[~same].to_dict()
+
+
+def rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """Every float to 3 significant digits; integers, text and NaN as they are."""
+
+    def three(x: object) -> object:
+        return float(f"{x:.3g}") if isinstance(x, float) and math.isfinite(x) else x
+
+    return table.map(three)
 
 
 def print_study(study: Study, parent_id: str) -> None:

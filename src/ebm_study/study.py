@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ebm_study import stability
-from ebm_study.config import SEEDS, setting_label
+from ebm_study.config import SEEDS, interval, number, setting_label, short_names
 from ebm_study.settings import StudySettings
 from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, CONFIG_KEY
 
@@ -184,7 +184,9 @@ def run_study(
         row, _ = measures(scores.loc[members.index], settings)
         row.update(seed_attribution(scores.loc[members.index], runs, settings))
         f1 = members["f1"].astype(float)
-        params = {c: members.iloc[0][c] for c in swept or [] if c in members and c not in SEEDS}
+        keys = [c for c in swept or [] if c in members and c not in SEEDS]
+        names = short_names(keys)
+        params = {names[c]: members.iloc[0][c] for c in keys}
         rows.append(
             {
                 CONFIG_KEY: key,
@@ -220,8 +222,8 @@ def run_study(
 # The study in words
 
 
-def _fmt(x: float, digits: int = 2) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+def _fmt(x: float) -> str:
+    return number(float(x)) if x is not None else "n/a"
 
 
 def headline_sentence(study: Study) -> str:
@@ -231,9 +233,9 @@ def headline_sentence(study: Study) -> str:
         why = "; ".join(study.notes) or "undefined"
         return f"Top-{k} stability over {study.n_runs} runs is undefined: {why}."
     return (
-        f"Top-{k} stability over {study.n_runs} runs: Nogueira's Phi = {_fmt(h['nogueira'])} "
-        f"(95% CI {_fmt(h['nogueira_ci_low'])} to {_fmt(h['nogueira_ci_high'])}; "
-        f"1 = the same {k} terms every time, 0 = no better than chance)."
+        f"Top-{k} stability over {study.n_runs} runs: Nogueira's Phi (95% CI) = "
+        f"{interval(h['nogueira'], h['nogueira_ci_low'], h['nogueira_ci_high'])}; "
+        f"1 = the same {k} terms every time, 0 = no better than chance."
     )
 
 
@@ -257,7 +259,7 @@ def summary_markdown(study: Study) -> str:
         f"- Mean pairwise Jaccard {_fmt(h['jaccard'])} (random top-{k} sets: "
         f"{_fmt(h['jaccard_chance'])}); rank-biased overlap of the full rankings "
         f"(p = {study.settings.rbo_p}) {_fmt(h['rbo'])}; Kendall's W {_fmt(h['kendall_w'])}.",
-        f"- Median gap between the {k}th and {k + 1}th importance: {_fmt(h['topk_gap_median'], 3)}"
+        f"- Median gap between the {k}th and {k + 1}th importance: {_fmt(h['topk_gap_median'])}"
         " (near 0: the boundary is nearly a tie).",
     ]
     split, model = h.get("nogueira_split_seed", math.nan), h.get("nogueira_model_seed", math.nan)
@@ -290,14 +292,15 @@ def settings_table(study: Study) -> pd.DataFrame:
         return {
             "setting": setting,
             "runs": int(runs),
-            "nogueira (95% CI)": f"{_fmt(m['nogueira'])} "
-            f"({_fmt(m['nogueira_ci_low'])}, {_fmt(m['nogueira_ci_high'])})",
+            "nogueira (95% CI)": interval(
+                m["nogueira"], m["nogueira_ci_low"], m["nogueira_ci_high"]
+            ),
             "jaccard": _fmt(m["jaccard"]),
             "rbo": _fmt(m["rbo"]),
             "kendall_w": _fmt(m["kendall_w"]),
             "phi split/model seed": f"{_fmt(m['nogueira_split_seed'])}/"
             f"{_fmt(m['nogueira_model_seed'])}",
-            "mean_f1": _fmt(m["mean_f1"], 3),
+            "mean_f1": _fmt(m["mean_f1"]),
         }
 
     rows = [row(r["setting"], r["n_runs"], r) for _, r in study.by_config.iterrows()]

@@ -157,17 +157,26 @@ def _write_ahead_log(db_path: str) -> None:
         db.execute("PRAGMA journal_mode=WAL")
 
 
+# MLflow's UI opens an experiment by its kind: on the GenAI overview (traces, token usage)
+# unless the experiment says it is model training, as the UI's own type switch records it.
+EXPERIMENT_KIND = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"
+
+
 def _get_or_create_experiment(name: str, location: str | None) -> str:
     client = MlflowClient()
     experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    artifact_uri = (Path(str(location)) / name).resolve().as_uri() if location else None
-    try:
-        return client.create_experiment(name, artifact_location=artifact_uri)
-    except MlflowException:
-        # Another launcher created it between our look-up and our create.
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            raise
-        return experiment.experiment_id
+    if experiment is None:
+        artifact_uri = (Path(str(location)) / name).resolve().as_uri() if location else None
+        try:
+            return client.create_experiment(
+                name, artifact_location=artifact_uri, tags={EXPERIMENT_KIND: MODEL_TRAINING}
+            )
+        except MlflowException:
+            # Another launcher created it between our look-up and our create.
+            experiment = client.get_experiment_by_name(name)
+            if experiment is None:
+                raise
+    if EXPERIMENT_KIND not in experiment.tags:  # made before ebm-study said so; a user's
+        client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
+    return experiment.experiment_id
