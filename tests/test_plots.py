@@ -43,3 +43,35 @@ def test_stability_vs_f1_has_one_point_per_defined_setting():
     fig = plots.stability_vs_f1(by_config, 5)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["lr=0.01 (4 runs)", "lr=0.05 (4 runs)"]
+
+
+def test_rank_heatmap_labels_runs_by_seed_under_their_setting():
+    ranks = pd.DataFrame(np.tile(np.arange(1, 13), (4, 1)), columns=[f"t{i}" for i in range(12)])
+    settings = ["lr=0.01", "lr=0.01", "lr=0.05", "lr=0.05"]
+    fig = plots.rank_heatmap(ranks, 5, ["0/0", "1/0", "0/0", "1/0"], settings, "split/model seed")
+    ax = fig.axes[0]
+    ticks = ax.get_xticklabels()
+    assert [t.get_text() for t in ticks] == ["0/0", "1/0", "0/0", "1/0"]
+    assert {t.get_rotation() for t in ticks} == {0} and ticks[0].get_fontsize() >= 9
+    assert [t.get_text() for t in ax.texts] == ["lr=0.01", "lr=0.05"]
+    assert [line.get_xdata()[0] for line in ax.lines] == [1.5]  # between the two settings
+    assert ax.get_xlabel() == "split/model seed of each run, grouped by setting"
+
+
+def test_stability_vs_f1_draws_each_settings_f1_interval():
+    by_config = pd.DataFrame(
+        {
+            "setting": ["lr=0.01", "lr=0.05"],
+            "n_runs": [4, 4],
+            "nogueira": [0.5, 0.7],
+            "nogueira_ci_low": [0.4, 0.6],
+            "nogueira_ci_high": [0.6, 0.8],
+            "mean_f1": [0.970, 0.973],
+            "f1_ci_low": [0.960, 0.962],
+            "f1_ci_high": [0.980, 0.984],
+        }
+    )
+    ax = plots.stability_vs_f1(by_config, 5).axes[0]
+    low, high = ax.get_xlim()
+    assert low < 0.960 and high > 0.984  # the intervals fit, so a 0.003 gap looks small
+    assert "95% t-interval" in ax.get_xlabel()

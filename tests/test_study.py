@@ -144,3 +144,14 @@ def test_runs_logged_before_the_rounds_metric_count_as_not_at_the_cap():
     runs, imps = synthetic()
     study = run_study(runs, imps, settings_with())
     assert study.at_max_rounds == [] and "never early-stopped" not in summary_markdown(study)
+
+
+def test_runs_are_labelled_by_seed_and_setting_and_f1_has_its_interval():
+    runs, imps = synthetic()
+    study = run_study(runs, imps, settings_with(), swept=["split_seed", "model.learning_rate"])
+    assert study.run_seeds["aaaa-1-0"] == "1/0" and study.seeds_name == "split/model seed"
+    assert study.run_settings["bbbb-0-1"] == "learning_rate=0.05"
+    row = study.by_config.set_index("config_key").loc["aaaa"]
+    # F1 0.90, 0.90, 0.91, 0.91: mean 0.905, sd 0.00577, t(0.975, 3) = 3.182
+    assert row["f1_ci_low"] == pytest.approx(0.905 - 3.182446 * 0.0057735 / 2, abs=1e-6)
+    assert row["f1_ci_high"] == pytest.approx(0.905 + 3.182446 * 0.0057735 / 2, abs=1e-6)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
@@ -37,22 +39,31 @@ def topk_frequency_chart(freq: pd.DataFrame, k: int, n_runs: int) -> Figure:
     return fig
 
 
-def rank_heatmap(ranks: pd.DataFrame, k: int, run_labels: list[str] | None = None) -> Figure:
+def rank_heatmap(
+    ranks: pd.DataFrame,
+    k: int,
+    seeds: list[str] | None = None,
+    settings: list[str] | None = None,
+    seeds_name: str = "seeds",
+) -> Figure:
     """Terms (rows, by median rank) x runs (columns): each term's rank in each run.
 
     Ranks beyond 2k share one colour so the top of the ranking stays legible; the top k of
-    each run are outlined.
+    each run are outlined. Runs come grouped by setting (the study orders them so): each
+    column is labelled by its seeds, short and level, each group by its setting above it.
     """
     order = ranks.median(axis=0).sort_values(kind="mergesort").index
     shown = order[: max(2 * k, 10)]
     total = len(ranks)
-    labels = run_labels or [str(c) for c in ranks.index]
+    seeds = seeds or [str(c)[:6] for c in ranks.index]
+    settings = settings or [""] * total
     if total > MAX_HEATMAP_RUNS:  # past this, columns are thinner than a pixel
         keep = np.linspace(0, total - 1, MAX_HEATMAP_RUNS).round().astype(int)
-        ranks, labels = ranks.iloc[keep], [labels[i] for i in keep]
+        ranks = ranks.iloc[keep]
+        seeds, settings = [seeds[i] for i in keep], [settings[i] for i in keep]
     matrix = ranks[shown].T.to_numpy()
     n_terms, n_runs = matrix.shape
-    fig = Figure(figsize=(min(18, max(6, 0.35 * n_runs + 3.5)), max(3, 0.32 * n_terms + 1.5)))
+    fig = Figure(figsize=(min(18, max(7, 0.32 * n_runs + 4.5)), max(3.5, 0.34 * n_terms + 2.2)))
     ax = fig.subplots()
     cmap = colormaps["viridis_r"]
     image = ax.imshow(
@@ -62,17 +73,29 @@ def rank_heatmap(ranks: pd.DataFrame, k: int, run_labels: list[str] | None = Non
         Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j in zip(*np.nonzero(matrix <= k), strict=True)
     ]
     ax.add_collection(PatchCollection(outlines, facecolor="none", edgecolor="white", lw=1.2))
-    ax.set_yticks(range(n_terms), shown, fontsize=9)
+    ax.set_yticks(range(n_terms), shown, fontsize=10)
     if n_runs <= 60:
-        ax.set_xticks(range(n_runs), labels, rotation=90, fontsize=7)
+        long = max((len(s) for s in seeds), default=1) > 3 or n_runs > 30
+        ax.set_xticks(range(n_runs), seeds, fontsize=9, rotation=90 if long else 0)
+        ax.set_xlabel(f"{seeds_name} of each run, grouped by setting")
     else:
         ax.set_xticks([])
         ax.set_xlabel(
             f"runs ({n_runs} of {total} shown, evenly spaced)" if total > n_runs else "runs"
         )
+    # A white line between settings, and each setting's name over its runs.
+    starts = [0] + [j for j in range(1, n_runs) if settings[j] != settings[j - 1]] + [n_runs]
+    for left, right in zip(starts, starts[1:], strict=False):
+        if left:
+            ax.axvline(left - 0.5, color="white", lw=3)
+        if settings[left]:
+            ax.text(
+                (left + right - 1) / 2, -0.7, settings[left], ha="center", va="bottom",
+                fontsize=10, clip_on=False,
+            )  # fmt: skip
     bar = fig.colorbar(image, ax=ax, fraction=0.04)
     bar.set_label(f"rank (>{2 * k} lumped)")
-    ax.set_title(f"Rank of each term in each run (top {k} outlined)")
+    ax.set_title(f"Rank of each term in each run (top {k} outlined)", pad=24)
     fig.tight_layout()
     return fig
 
@@ -84,22 +107,30 @@ def stability_vs_f1(by_config: pd.DataFrame, k: int) -> Figure:
     data = by_config.dropna(subset=["nogueira"])
     colors = colormaps["tab10"]
     for i, row in enumerate(data.itertuples()):
+        # F1's interval too: a gap of 0.003 between settings is no gap when the intervals
+        # overlap, and the axis, zoomed to the means, would make it look large.
+        f1_low = getattr(row, "f1_ci_low", math.nan)
+        f1_high = getattr(row, "f1_ci_high", math.nan)
+        xerr = None if math.isnan(f1_low) else [[row.mean_f1 - f1_low], [f1_high - row.mean_f1]]
         ax.errorbar(
             row.mean_f1,
             row.nogueira,
+            xerr=xerr,
             yerr=[[row.nogueira - row.nogueira_ci_low], [row.nogueira_ci_high - row.nogueira]],
             fmt="o",
             capsize=4,
             color=colors(i % 10),
             label=f"{row.setting} ({row.n_runs} runs)",
         )
-    ax.set_xlabel("mean test F1 across seeds")
+    ax.set_xlabel("mean test F1 across seeds (95% t-interval)")
     ax.set_ylabel(f"top-{k} stability, Nogueira's Phi (95% CI)")
     low = float(np.nanmin(data["nogueira_ci_low"])) if len(data) else 0.0
     ax.set_ylim(min(0.0, low) - 0.05, 1.05)
     if len(data):
-        pad = max(0.002, float(data["mean_f1"].max() - data["mean_f1"].min()) * 0.15)
-        ax.set_xlim(float(data["mean_f1"].min()) - pad, float(data["mean_f1"].max()) + pad)
+        lows = data.get("f1_ci_low", data["mean_f1"]).fillna(data["mean_f1"])
+        highs = data.get("f1_ci_high", data["mean_f1"]).fillna(data["mean_f1"])
+        pad = max(0.002, float(highs.max() - lows.min()) * 0.1)
+        ax.set_xlim(float(lows.min()) - pad, float(highs.max()) + pad)
         ax.legend(fontsize=8, loc="lower left", title="setting", title_fontsize=8)
     ax.set_title("Accurate and stable settings sit at the top right")
     ax.grid(alpha=0.3)

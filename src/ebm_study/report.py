@@ -88,12 +88,18 @@ def publish(
         tags.STABILITY_BY_CONFIG: rounded(study.by_config),
         tags.TOPK_FREQUENCY: rounded(study.topk_frequency),
     }
-    run_labels = [study.run_names.get(r, r) for r in study.ranks.index]
+    runs = list(study.ranks.index)
     figures = {
         tags.TOPK_FREQUENCY_CHART: plots.topk_frequency_chart(
             study.topk_frequency, k, study.n_runs
         ),
-        tags.RANK_HEATMAP: plots.rank_heatmap(study.ranks, k, run_labels),
+        tags.RANK_HEATMAP: plots.rank_heatmap(
+            study.ranks,
+            k,
+            [study.run_seeds.get(r, r) for r in runs],
+            [study.run_settings.get(r, "") for r in runs],
+            study.seeds_name,
+        ),
         tags.STABILITY_VS_F1: plots.stability_vs_f1(study.by_config, k),
     }
     sweeps.log_study(

@@ -33,6 +33,9 @@ class Study:
     labels: dict[str, str] = field(default_factory=dict)  # config_key -> "learning_rate=0.05"
     run_names: dict[str, str] = field(default_factory=dict)  # run_id -> run name
     at_max_rounds: list[str] = field(default_factory=list)  # runs with a bag at max_rounds
+    run_settings: dict[str, str] = field(default_factory=dict)  # run_id -> its setting's label
+    run_seeds: dict[str, str] = field(default_factory=dict)  # run_id -> "3/1" (split/model)
+    seeds_name: str = "seeds"  # what run_seeds show: "split/model seed"
 
 
 def runs_at_max_rounds(runs: pd.DataFrame) -> pd.Series:
@@ -184,6 +187,7 @@ def run_study(
         row, _ = measures(scores.loc[members.index], settings)
         row.update(seed_attribution(scores.loc[members.index], runs, settings))
         f1 = members["f1"].astype(float)
+        f1_low, f1_high = mean_interval(f1)
         keys = [c for c in swept or [] if c in members and c not in SEEDS]
         names = short_names(keys)
         params = {names[c]: members.iloc[0][c] for c in keys}
@@ -195,6 +199,8 @@ def run_study(
                 **row,
                 "mean_f1": f1.mean(),
                 "sd_f1": f1.std(ddof=1) if len(f1) > 1 else 0.0,
+                "f1_ci_low": f1_low,
+                "f1_ci_high": f1_high,
                 "runs_at_max_rounds": int(capped[members.index].sum()),
             }
         )
@@ -215,7 +221,40 @@ def run_study(
         labels=labels,
         run_names=runs["run_name"].astype(str).to_dict() if "run_name" in runs else {},
         at_max_rounds=list(capped.index[capped]),
+        run_settings={r: labels[str(k)] for r, k in runs[CONFIG_KEY].items()},
+        run_seeds=seed_labels(runs),
+        seeds_name=seeds_name(runs),
     )
+
+
+def mean_interval(values: pd.Series) -> tuple[float, float]:
+    """The mean's 95% t-interval; nan with fewer than 2 values."""
+    n = len(values)
+    if n < 2:
+        return math.nan, math.nan
+    from scipy import stats  # imported on use, as in stability.ranks
+
+    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
+    return float(values.mean() - half), float(values.mean() + half)
+
+
+def _varied_seeds(runs: pd.DataFrame) -> list[str]:
+    present = [s for s in SEEDS if s in runs]
+    return [s for s in present if runs[s].nunique() > 1] or present[:1]
+
+
+def seed_labels(runs: pd.DataFrame) -> dict[str, str]:
+    """run_id -> its seeds in short, the ones the sweep varies: `3/1` (split/model), or `3`."""
+    varied = _varied_seeds(runs)
+    if not varied:
+        return {r: str(r)[:6] for r in runs.index}
+    return {r: "/".join(str(row[s]) for s in varied) for r, row in runs[varied].iterrows()}
+
+
+def seeds_name(runs: pd.DataFrame) -> str:
+    """What `seed_labels` show: `split/model seed`, `split seed`, or `run`."""
+    varied = _varied_seeds(runs)
+    return "/".join(s.removesuffix("_seed") for s in varied) + " seed" if varied else "run"
 
 
 # ---------------------------------------------------------------------------------------------
