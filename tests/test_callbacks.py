@@ -45,6 +45,11 @@ def test_one_parent_with_named_children_grouped_by_setting(shared_sweep):
     }
 
 
+def test_the_launching_process_shows_progress_from_the_store(shared_sweep):
+    lines = [x for x in shared_sweep.result.stderr.splitlines() if x.startswith("progress: ")]
+    assert lines and lines[-1].startswith("progress: 6/9 runs finished, 3 failed;")
+
+
 def test_a_failing_job_is_failed_while_the_others_finish_and_the_command_exits_1(shared_sweep):
     result, parent = shared_sweep.result, shared_sweep.parent
     assert result.returncode == 1

@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from ebm_study import cli, report, settings, validate
 from ebm_study.config import sweep_key, to_yaml
 from ebm_study.overrides import swept_keys
+from ebm_study.progress import Counts, Reporter, total_jobs
 from ebm_study.tracking import store, sweeps, tags
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,11 @@ class SweepRun(Callback):
     def __init__(self) -> None:
         self.experiment_id: str | None = None
         self.parent_id: str | None = None
+        self.progress: Reporter | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Launchers pickle Hydra's callbacks with each job; the progress thread stays here.
+        return {**self.__dict__, "progress": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         # Before any job: a bad value, an absent server or a refused login stops the sweep at
@@ -44,6 +50,19 @@ class SweepRun(Callback):
         # never leave the parent RUNNING.
         atexit.register(sweeps.end_if_running, self.parent_id, "KILLED")
         log.info("MLflow sweep run %s in %s", self.parent_id, store.describe_uri())
+        self.progress = self._start_progress(config, self.experiment_id, self.parent_id)
+
+    @staticmethod
+    def _start_progress(config: DictConfig, experiment_id: str, parent_id: str) -> Reporter:
+        """Progress from the store, for any launcher: the jobs write there wherever they run."""
+        total = total_jobs(config.hydra.overrides.task, config.hydra.sweeper.get("params"))
+        # A server is asked less often than a local file.
+        interval = 2.0 if store.describe_uri().startswith("sqlite") else 5.0
+        reporter = Reporter(
+            lambda: Counts(*sweeps.job_counts(experiment_id, parent_id)), total, interval=interval
+        )
+        reporter.start()
+        return reporter
 
     @staticmethod
     def _open_parent(config: DictConfig, experiment_id: str) -> str:
@@ -68,6 +87,8 @@ class SweepRun(Callback):
         )
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self.progress is not None:
+            self.progress.stop()
         if self.parent_id is None or self.experiment_id is None:
             return
         jobs = sweeps.jobs_frame(self.experiment_id, self.parent_id)

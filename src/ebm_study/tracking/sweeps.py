@@ -208,6 +208,19 @@ def _job_row(run: Run) -> dict:
     }
 
 
+def job_counts(experiment_id: str, parent_id: str) -> tuple[int, int, int]:
+    """The sweep's distinct jobs so far: (finished, failed or killed, running)."""
+    jobs = jobs_frame(experiment_id, parent_id)
+    if jobs.empty:
+        return 0, 0, 0
+    status = jobs["status"]
+    return (
+        int((status == "FINISHED").sum()),
+        int(status.isin(["FAILED", "KILLED"]).sum()),
+        int((status == "RUNNING").sum()),
+    )
+
+
 def load_importances(artifact_uris: Mapping[str, str]) -> pd.DataFrame:
     """The importance tables of these runs (run_id -> the run's artifact URI), stacked, with a
     run_id column. Local files are read in place and parsed with `json` (MLflow's load_table
