@@ -7,8 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Extras: dev (tests, lint), server (PostgreSQL driver, basic auth), ray (the Ray launcher).
 EXTRAS ?= dev,server,ray
-# The venv is reinstalled when pyproject.toml or EXTRAS change.
-STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)-$(EXTRAS)
+# uv installs .venv from the committed uv.lock: the same versions on every machine. A uv on
+# PATH is used; otherwise this version is installed once into .tools/ (from PyPI, with pip).
+UV_VERSION := 0.13.9
+UV ?= $(or $(shell command -v uv),$(CURDIR)/.tools/bin/uv)
+# .venv is synced again when pyproject.toml, uv.lock or EXTRAS change.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml uv.lock | cksum | cut -d' ' -f1)-$(EXTRAS)
 UI_PORT ?= 5000
 SERVE_PORT ?= 5001
 SERVER_PORT ?= 5000
@@ -19,14 +23,22 @@ RAY_PORT ?= 6379
 MODEL ?= models:/ebm-study@champion
 STORE := sqlite:///$(CURDIR)/mlruns/mlflow.db
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml uv.lock | $(UV)
 	@rm -f $(VENV)/.installed-*
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(UV) sync --frozen --quiet --python $(PYTHON) $(addprefix --extra ,$(subst $(comma), ,$(EXTRAS)))
 	@touch $@
 
-.PHONY: help setup run test test-team test-ui test-all lint ui serve bench bench-tail clean-store server server-stop \
+comma := ,
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet uv==$(UV_VERSION)
+
+## lock: upgrade every dependency within pyproject.toml's bounds, into uv.lock (then commit it)
+lock: | $(UV)
+	$(UV) lock --upgrade
+
+.PHONY: help setup lock run test test-team test-ui test-all lint ui serve bench bench-tail clean-store server server-stop \
 	server-status ray ray-stop migrate
 
 ## help: list the targets
