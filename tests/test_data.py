@@ -94,3 +94,13 @@ def test_a_file_that_reads_as_one_column_says_so(tmp_path):
         data.load(csv_cfg(tmp_path / "odd.csv"))
     given = OmegaConf.merge(csv_cfg(tmp_path / "odd.csv"), {"sep": ":"})
     assert list(data.load(given).X.columns) == ["a", "b"]
+
+
+def test_the_positive_class_is_the_larger_label_unless_stated():
+    y = pd.Series(["no", "yes", "yes", "no"])
+    assert data.positive_label(y) == "yes"
+    assert data.positive_label(y, "no") == "no"
+    assert data.positive_label(pd.Series([0, 1, 1]), "0") == 0  # the command line's text
+    assert data.positive_label(pd.Series([0, 1, 2])) is None  # three classes: macro averages
+    with pytest.raises(UserError, match=r"positive_class='maybe' is not a class .*'no', 'yes'"):
+        data.positive_label(y, "maybe")

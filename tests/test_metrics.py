@@ -29,3 +29,13 @@ def test_multiclass_metrics_are_macro_averaged():
     pred = model.predict(X[1::2])
     assert scores["f1"] == pytest.approx(skm.f1_score(y[1::2], pred, average="macro"))
     assert scores["roc_auc"] > 0.9
+
+
+def test_a_stated_positive_class_is_what_f1_precision_and_recall_are_about():
+    X, y = load_breast_cancer(return_X_y=True)
+    model = LogisticRegression(max_iter=5000).fit(X[:400], y[:400])
+    scores = evaluate(model, X[400:], y[400:], positive=0)
+    pred = model.predict(X[400:])
+    assert scores["f1"] == pytest.approx(skm.f1_score(y[400:], pred, pos_label=0))
+    assert scores["recall"] == pytest.approx(skm.recall_score(y[400:], pred, pos_label=0))
+    assert scores["roc_auc"] == pytest.approx(evaluate(model, X[400:], y[400:])["roc_auc"])

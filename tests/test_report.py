@@ -101,6 +101,14 @@ def test_report_errors_are_one_line_with_exit_2(shared_sweep, capsys, args, mess
     )
 
 
+def test_the_parent_says_which_class_f1_is_about(shared_sweep):
+    assert shared_sweep.parent.data.tags["positive_class"] == "1"
+    assert (
+        "F1, precision and recall are about class `1`"
+        in shared_sweep.parent.data.tags["mlflow.note.content"]
+    )
+
+
 def test_each_finished_job_shows_its_settings_stability(shared_sweep):
     by_config = by_config_of(shared_sweep.parent, shared_sweep.uri).set_index("config_key")
     for job in shared_sweep.finished:

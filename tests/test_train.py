@@ -165,6 +165,17 @@ def test_a_bag_at_max_rounds_is_logged_and_warned_about_by_run_name(make_cfg, ca
     assert warning.startswith("run max_rounds=5: 1 of 1 outer bags never early-stopped")
 
 
+def test_the_positive_class_is_tagged_and_can_be_chosen(make_cfg):
+    cfg = make_cfg("tracking.log_model=false")
+    default = train(cfg)
+    assert only_run(cfg).data.tags["positive_class"] == "1"  # the larger label
+    malignant = make_cfg(
+        "tracking.log_model=false", "data.positive_class=0", "tracking.experiment=m"
+    )
+    assert train(malignant)["f1"] != default["f1"]
+    assert only_run(malignant).data.tags["positive_class"] == "0"
+
+
 def test_a_missing_csv_fails_the_run_with_a_user_error(make_cfg, tmp_path):
     cfg = make_cfg("data=csv", f"data.path={tmp_path}/nope.csv", "data.target=y")
     with pytest.raises(UserError, match="nope.csv"):
@@ -237,6 +248,7 @@ BAD_INPUT = [
     ),
     (["data=csv", "data.path={infinite}", "data.target=y"], "column(s) b hold infinite values"),
     (["data=csv", "data.path={good}", "data.target=y", "data.sep=ab"], "data.sep='ab' must be"),
+    (["data.positive_class=7"], "data.positive_class=7 is not a class of the target; classes: 0"),
     (["split.test_size=1.5"], "split.test_size=1.5 must be a fraction between 0 and 1"),
     (["model.learning_rate=-0.1"], "model.learning_rate=-0.1 must be a number > 0"),
     (["model.outer_bags=0"], "model.outer_bags=0 must be a whole number >= 1"),

@@ -125,6 +125,21 @@ def _read_table(
     return Table(name, str(path.resolve()), frame.drop(columns=[target]), frame[target])
 
 
+def positive_label(y: pd.Series, given: object = None) -> object | None:
+    """The class F1, precision and recall are about, as it appears in `y`: `given` matched by
+    its text (a command line's `1` finds the label 1 or "1"), by default the larger of two
+    labels, as scikit-learn's scorers take it; None for more than two classes. A `given` that
+    is not a class is a UserError."""
+    classes = sorted(y.dropna().unique())
+    if given is None:
+        return classes[-1] if len(classes) == 2 else None
+    for label in classes:
+        if str(label) == str(given):
+            return label.item() if hasattr(label, "item") else label
+    shown = ", ".join(repr(c.item() if hasattr(c, "item") else c) for c in classes[:10])
+    raise UserError(f"data.positive_class={given!r} is not a class of the target; classes: {shown}")
+
+
 def split(table: Table, test_size: float, stratify: bool, seed: int) -> Split:
     """Hold out `test_size` of the rows, drawn by `seed`, stratified by class if asked."""
     X_train, X_test, y_train, y_test = train_test_split(

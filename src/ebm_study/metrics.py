@@ -7,23 +7,25 @@ import pandas as pd
 from sklearn import metrics as skm
 
 
-def evaluate(model, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
+def evaluate(model, X: pd.DataFrame, y: pd.Series, positive: object = None) -> dict[str, float]:
     """accuracy, f1, precision, recall, roc_auc and log_loss of a fitted classifier.
 
-    Two classes use the positive class (the larger label); more use macro averages and
-    one-vs-rest AUC, as scikit-learn's scorers do.
+    Two classes use the `positive` class (by default the larger label, as scikit-learn's
+    scorers do); more use macro averages and one-vs-rest AUC.
     """
     proba = model.predict_proba(X)
     pred = model.classes_[np.argmax(proba, axis=1)]
     binary = len(model.classes_) == 2
-    avg = {"average": "binary", "pos_label": model.classes_[1]} if binary else {"average": "macro"}
+    positive = model.classes_[1] if positive is None else positive
+    column = list(model.classes_).index(positive) if binary else 1
+    avg = {"average": "binary", "pos_label": positive} if binary else {"average": "macro"}
     return {
         "accuracy": float(skm.accuracy_score(y, pred)),
         "f1": float(skm.f1_score(y, pred, **avg, zero_division=0)),
         "precision": float(skm.precision_score(y, pred, **avg, zero_division=0)),
         "recall": float(skm.recall_score(y, pred, **avg, zero_division=0)),
         "roc_auc": float(
-            skm.roc_auc_score(y, proba[:, 1])
+            skm.roc_auc_score(y == positive, proba[:, column])
             if binary
             else skm.roc_auc_score(y, proba, multi_class="ovr", labels=model.classes_)
         ),

@@ -19,15 +19,16 @@ class Prepared:
 
     table: data.Table
     split: data.Split
+    positive: object | None  # the class F1, precision and recall are about (None: > 2 classes)
 
 
 def prepare(cfg: DictConfig) -> Prepared:
-    """Load the data set, check it against the config (target, columns, split, top_k), and
-    hold out the test rows `split_seed` draws."""
+    """Load the data set, check it against the config (target, columns, split, top_k), hold
+    out the test rows `split_seed` draws, and name the positive class."""
     table = data.load(cfg.data)
     validate.check_data(table, cfg)
     split = data.split(table, cfg.split.test_size, cfg.split.stratify, cfg.split_seed)
-    return Prepared(table, split)
+    return Prepared(table, split, data.positive_label(table.y, cfg.data.get("positive_class")))
 
 
 def fit_and_score(
@@ -42,7 +43,7 @@ def fit_and_score(
     # A config that was never resolved by a launcher ("auto") fits on every core.
     ebm.set_params(n_jobs=model.resolve_n_jobs(cfg.model.n_jobs, model.cores()))
     ebm, seconds = model.fit(ebm, split.X_train, split.y_train)
-    scores = metrics.evaluate(ebm, split.X_test, split.y_test)
+    scores = metrics.evaluate(ebm, split.X_test, split.y_test, prepared.positive)
     rounds = model.boosting_rounds(ebm)
     return ebm, {**scores, FIT_SECONDS: seconds, **rounds}
 

@@ -102,9 +102,10 @@ def publish(
         ),
         tags.STABILITY_VS_F1: plots.stability_vs_f1(study.by_config, k),
     }
-    sweeps.log_study(
-        parent_id, metrics, tables, figures, summary_markdown(study), study.settings.to_tags()
-    )
+    run_tags = study.settings.to_tags()
+    if len(study.positive_classes) == 1:
+        run_tags[tags.POSITIVE_CLASS] = study.positive_classes[0]
+    sweeps.log_study(parent_id, metrics, tables, figures, summary_markdown(study), run_tags)
     copies = changed_run_stability(jobs, study)
     if len(copies) <= MAX_RUN_COPIES:
         sweeps.log_run_metric(tags.SETTING_STABILITY, copies)
@@ -141,6 +142,8 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
 def print_study(study: Study, parent_id: str) -> None:
     print(f"sweep run {parent_id} ({store.describe_uri()})")
     print(headline_sentence(study))
+    if study.positive_classes:
+        print(f"F1, precision and recall are about class {', '.join(study.positive_classes)}.")
     if study.n_failed:
         print(f"{study.n_failed} job run(s) did not finish and are left out.")
     if study.at_max_rounds:

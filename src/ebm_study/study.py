@@ -15,7 +15,7 @@ import pandas as pd
 from ebm_study import stability
 from ebm_study.config import SEEDS, interval, number, setting_label, short_names
 from ebm_study.settings import StudySettings
-from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, CONFIG_KEY
+from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, CONFIG_KEY, POSITIVE_CLASS
 
 RELIABLE = 0.9  # a term in at least this share of top-k sets is "reliably" on top
 
@@ -36,6 +36,7 @@ class Study:
     run_settings: dict[str, str] = field(default_factory=dict)  # run_id -> its setting's label
     run_seeds: dict[str, str] = field(default_factory=dict)  # run_id -> "3/1" (split/model)
     seeds_name: str = "seeds"  # what run_seeds show: "split/model seed"
+    positive_classes: list[str] = field(default_factory=list)  # what the runs' F1 is about
 
 
 def runs_at_max_rounds(runs: pd.DataFrame) -> pd.Series:
@@ -224,6 +225,9 @@ def run_study(
         run_settings={r: labels[str(k)] for r, k in runs[CONFIG_KEY].items()},
         run_seeds=seed_labels(runs),
         seeds_name=seeds_name(runs),
+        positive_classes=sorted(runs[POSITIVE_CLASS].dropna().astype(str).unique())
+        if POSITIVE_CLASS in runs
+        else [],
     )
 
 
@@ -306,6 +310,12 @@ def summary_markdown(study: Study) -> str:
         lines.append(
             f"- Attribution: Phi across split seeds (model seed fixed) {_fmt(split)}, "
             f"across model seeds (split fixed) {_fmt(model)}; the lower one causes more churn."
+        )
+    if study.positive_classes:
+        about = ", ".join(f"`{c}`" for c in study.positive_classes)
+        lines.append(
+            f"- F1, precision and recall are about class {about} (`data.positive_class`; "
+            "by default the larger label)."
         )
     if study.n_failed:
         lines.append(f"- {study.n_failed} run(s) failed and are left out of the study.")

@@ -60,6 +60,8 @@ def train(
         prepared = pipeline.prepare(cfg)
         split, table = prepared.split, prepared.table
         runs.log_dataset(split.X_train, split.y_train, table.name, table.source)
+        if prepared.positive is not None:
+            runs.set_tags({tags.POSITIVE_CLASS: str(prepared.positive)})
         ebm, scores = pipeline.fit_and_score(cfg, prepared)
         slow = pipeline.capped_bags_warning(cfg, scores)
         if slow:

@@ -73,6 +73,13 @@ def check_data(table: Table, cfg: DictConfig) -> None:
     if classes < 2:
         only = y.iloc[0].item() if hasattr(y.iloc[0], "item") else y.iloc[0]  # not np.int64(1)
         raise UserError(f"data.target={name!r} has one class ({only!r}); need at least 2")
+    given = cfg.data.get("positive_class")
+    if given is not None and classes != 2:
+        raise UserError(
+            f"data.positive_class={given!r} is for two classes; data.target={name!r} has "
+            f"{classes} (F1, precision and recall are then macro averages)"
+        )
+    data.positive_label(y, given)  # a class of the target, or one line saying which are
     categorical = set(cfg.data.get("categorical") or [])
     unknown = sorted(categorical - set(table.X.columns))
     if unknown:

@@ -78,6 +78,11 @@ def log_config(params: Mapping[str, Any], config_yaml: str, overrides: list[str]
     mlflow.log_text("\n".join(mask_overrides(overrides)) + "\n", tags.OVERRIDES)
 
 
+def set_tags(run_tags: Mapping[str, str]) -> None:
+    """Tags on the active run."""
+    mlflow.set_tags(dict(run_tags))
+
+
 def log_dataset(
     X: pd.DataFrame, y: pd.Series, name: str, source: str, context: str = "training"
 ) -> None:

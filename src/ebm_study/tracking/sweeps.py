@@ -159,7 +159,7 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
     """
     uri = mlflow.get_tracking_uri()
     if bulk.is_database(uri):
-        rows = bulk.jobs(uri, experiment_id, parent_id, [tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR])
+        rows = bulk.jobs(uri, experiment_id, parent_id, list(_JOB_TAGS))
     else:
         rows = [_job_row(run) for run in sweep_children(experiment_id, parent_id)]
     if not rows:
@@ -183,6 +183,8 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
     )
 
 
+# The tags of a job the study and the commands read.
+_JOB_TAGS = (tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR, tags.POSITIVE_CLASS)
 _JOB_COLUMNS = (
     *("run_name", "status", "start_time", "artifact_uri", "model_uri"),
     *(tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR),
@@ -198,11 +200,7 @@ def _job_row(run: Run) -> dict:
         "start_time": run.info.start_time,
         "artifact_uri": run.info.artifact_uri,
         "model_uri": f"models:/{outputs[0].model_id}" if outputs else None,
-        **{
-            key: run.data.tags[key]
-            for key in (tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR)
-            if key in run.data.tags
-        },
+        **{key: run.data.tags[key] for key in _JOB_TAGS if key in run.data.tags},
         **run.data.params,
         **run.data.metrics,
     }

@@ -17,6 +17,7 @@ CONFIG_KEY = "config_key"  # a hash of the setting without its seeds: runs of on
 SETTING = "setting"  # the same, readable: `learning_rate=0.05` (what "group by" shows)
 RUN_KEY = "ebm_study.run_key"  # setting and seeds: runs with one run_key are the same fit
 HOST = "ebm_study.host"  # the machine that ran it
+POSITIVE_CLASS = "positive_class"  # the class a two-class run's F1, precision, recall are about
 LAUNCHER = "ebm_study.launcher"  # the Hydra launcher that ran a sweep's job: BasicLauncher, ...
 PACKAGE_VERSION = "ebm_study.version"
 VERSIONS_PREFIX = "versions."  # versions.<package>: the libraries that shape results
