@@ -87,3 +87,15 @@ def test_a_fit_that_completes_after_ctrl_c_is_kept_and_the_job_stops(
     assert run.info.status == "FINISHED"
     with pytest.raises(KeyboardInterrupt):  # the next job of the sweep does not start
         interrupts.check()
+
+
+def test_a_dataset_another_job_inserted_first_is_recognised_on_every_store():
+    from mlflow.exceptions import MlflowException
+
+    for message in (
+        "(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id",
+        "RestException: BAD_REQUEST: (psycopg.errors.UniqueViolation) duplicate key value "
+        'violates unique constraint "dataset_pk"',
+    ):
+        assert runs.is_duplicate(MlflowException(message))
+    assert not runs.is_duplicate(MlflowException("RESOURCE_DOES_NOT_EXIST: no such run"))

@@ -99,9 +99,17 @@ def log_dataset(
     except MlflowException as err:
         # Two jobs logging the same new dataset at once both insert it; the loser retries and
         # finds the winner's row (SQL stores check-then-insert without a lock).
-        if "UNIQUE constraint" not in str(err) and "IntegrityError" not in str(err):
+        if not is_duplicate(err):
             raise
         mlflow.log_input(dataset, context=context)
+
+
+def is_duplicate(err: Exception) -> bool:
+    """A store refusing a row that another writer inserted first: SQLite's "UNIQUE constraint
+    failed", PostgreSQL's UniqueViolation ("duplicate key value violates unique constraint",
+    through a tracking server's BAD_REQUEST), SQLAlchemy's IntegrityError."""
+    text = str(err).lower()
+    return any(s in text for s in ("unique constraint", "uniqueviolation", "integrityerror"))
 
 
 def _dataset_source(source: str) -> str | CodeDatasetSource:
