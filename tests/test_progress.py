@@ -81,3 +81,20 @@ def test_a_store_blip_skips_a_tick_and_the_sweep_goes_on():
     time.sleep(0.1)
     reporter.stop()
     assert "progress: " in out.getvalue()
+
+
+def test_a_slow_count_is_asked_for_less_often():
+    calls = []
+
+    def slow() -> Counts:
+        calls.append(time.monotonic())
+        time.sleep(0.02)
+        return Counts(len(calls), 0, 0)
+
+    reporter = Reporter(slow, 99, out=io.StringIO(), interval=0.001)
+    reporter.start()
+    time.sleep(0.6)
+    reporter.stop()
+    ticks = calls[1:-1]  # the first is start()'s, the last stop()'s
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert gaps and min(gaps) >= 0.2  # ten times the 0.02 s a count took

@@ -106,8 +106,13 @@ class Reporter:
             self._out.flush()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        wait = self._interval
+        while not self._stop.wait(wait):
+            began = time.monotonic()
             self._show()
+            # A count that takes long (a sweep of thousands of runs, a far server) is asked
+            # for less often: at most a tenth of the launching process's time goes to it.
+            wait = max(self._interval, 10 * (time.monotonic() - began))
 
     def _safe_count(self) -> Counts | None:
         try:
