@@ -222,6 +222,12 @@ PY
     then
       say "tracking server at $(url) (store: ${store%%\?*}, artifacts: $ARTIFACTS$([[ $AUTH == 1 ]] && echo ', basic auth'))"
       say "use it with: MLFLOW_TRACKING_URI=$(url) ebm-study ...   or   ebm-study tracking=server ..."
+      # The study's runs list in the model-training view (the UI's default is the GenAI
+      # overview); with logins, as the admin unless a user is given.
+      MLFLOW_TRACKING_USERNAME="${MLFLOW_TRACKING_USERNAME:-${MLFLOW_AUTH_ADMIN_USERNAME:-admin}}" \
+        MLFLOW_TRACKING_PASSWORD="${MLFLOW_TRACKING_PASSWORD:-${MLFLOW_AUTH_ADMIN_PASSWORD:-}}" \
+        "$(dirname "$MLFLOW")/python" -m ebm_study.ui --base "$(url)" --tracking-uri "$(url)" \
+        2>/dev/null | sed 's/^/server.sh: /' || true
       return
     fi
     sleep 0.5

@@ -29,7 +29,7 @@ def test_rank_heatmap_thins_out_very_many_runs():
     assert "150 of 400 shown" in fig.axes[0].get_xlabel()
 
 
-def test_stability_vs_f1_has_one_point_per_defined_setting():
+def test_stability_vs_score_has_one_point_per_defined_setting():
     by_config = pd.DataFrame(
         {
             "setting": ["lr=0.01", "lr=0.05", "one run"],
@@ -40,7 +40,7 @@ def test_stability_vs_f1_has_one_point_per_defined_setting():
             "mean_f1": [0.97, 0.975, 0.96],
         }
     )
-    fig = plots.stability_vs_f1(by_config, 5)
+    fig = plots.stability_vs_score(by_config, 5)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["lr=0.01 (4 runs)", "lr=0.05 (4 runs)"]
 
@@ -58,7 +58,7 @@ def test_rank_heatmap_labels_runs_by_seed_under_their_setting():
     assert ax.get_xlabel() == "split/model seed of each run, grouped by setting"
 
 
-def test_stability_vs_f1_draws_each_settings_f1_interval():
+def test_stability_vs_score_draws_each_settings_f1_interval():
     by_config = pd.DataFrame(
         {
             "setting": ["lr=0.01", "lr=0.05"],
@@ -71,7 +71,7 @@ def test_stability_vs_f1_draws_each_settings_f1_interval():
             "f1_ci_high": [0.980, 0.984],
         }
     )
-    ax = plots.stability_vs_f1(by_config, 5).axes[0]
+    ax = plots.stability_vs_score(by_config, 5).axes[0]
     low, high = ax.get_xlim()
     assert low < 0.960 and high > 0.984  # the intervals fit, so a 0.003 gap looks small
     assert "95% t-interval" in ax.get_xlabel()

@@ -67,6 +67,7 @@ class Server:
         out = self.script("start")
         if out.returncode != 0:
             pytest.fail(f"scripts/server.sh start failed:\n{out.stdout}\n{out.stderr}")
+        self.started = out.stdout
 
     def stop(self) -> None:
         out = self.script("stop", DROP_DB="1")
@@ -137,6 +138,13 @@ def rows_csv(tmp_path: Path) -> Path:
 
 # ---------------------------------------------------------------------------------------------
 # Plain server on PostgreSQL
+
+
+def test_the_server_says_where_the_studys_runs_are(server, auth_server):
+    for srv, user in ((server, None), (auth_server, "admin")):
+        experiment = client(srv.url, user, srv.admin_password).get_experiment_by_name("ebm-study")
+        runs = f"{srv.url}/#/experiments/{experiment.experiment_id}/runs"
+        assert f"MLflow UI: {runs}?workflowType=machine_learning" in srv.started
 
 
 def test_a_sweep_on_the_postgres_server_records_every_run_and_its_study(server, tmp_path):

@@ -22,6 +22,7 @@ BAD_CONFIG = [
     ("top_k=0", "top_k=0 must be a whole number >= 1"),
     ("study.terms=pairs", "study.terms='pairs' is unknown; allowed: all, mains"),
     ("study.rbo_p=2", "study.rbo_p=2 must be a number between 0 and 1"),
+    ("task=forecast", "task='forecast' is unknown; allowed: auto, classification, regression"),
 ]
 
 
@@ -58,6 +59,28 @@ def test_bad_data_is_named(make_cfg, frame, overrides, message):
     with pytest.raises(UserError) as err:
         validate.check_data(table(frame), cfg)
     assert message in str(err.value)
+
+
+QUANTITY = GOOD.assign(y=[x * 1.5 for x in range(40)])  # 40 distinct numbers
+BAD_TARGET_FOR_TASK = [
+    (GOOD.assign(y=["a", "b"] * 20), "regression", [], "data.target='y' is not numeric"),
+    (QUANTITY, "regression", ["data.positive_class=3"], "data.positive_class=3 is for a class"),
+    (QUANTITY, "regression", ["split.test_size=0.01"], "leaves 1 test and 39 training rows"),
+    (QUANTITY, "classification", [], "40 distinct numbers: for a quantity set task=regression"),
+]
+
+
+@pytest.mark.parametrize(
+    ("frame", "task", "overrides", "message"),
+    BAD_TARGET_FOR_TASK,
+    ids=[m for *_, m in BAD_TARGET_FOR_TASK],
+)
+def test_a_target_that_does_not_fit_the_task_is_named(make_cfg, frame, task, overrides, message):
+    cfg = make_cfg("data=csv", "data.path=x.csv", "data.target=y", "top_k=2", *overrides)
+    with pytest.raises(UserError) as err:
+        validate.check_data(table(frame), cfg, task)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
 
 
 def test_stated_categorical_text_columns_pass(make_cfg):

@@ -14,6 +14,10 @@ from sklearn.model_selection import train_test_split
 from ebm_study.errors import UserError
 
 SOURCES = ("sklearn", "csv")
+TASKS = ("auto", "classification", "regression")
+# task=auto: a numeric target with more distinct values than this is a quantity to predict,
+# not a label (a 0-9 digit has 10, a 1-5 rating 5; diabetes progression 214 of 442 rows).
+MANY_VALUES = 20
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class Split:
 def load(data_cfg: DictConfig) -> Table:
     """Read the data set the `data` config group names."""
     if data_cfg.source == "sklearn":
-        return _breast_cancer(data_cfg.name)
+        return _bundled(str(data_cfg.name), str(data_cfg.get("target") or "target"))
     if data_cfg.source == "csv":
         path = Path(str(data_cfg.path)).expanduser()
         sep = delimiter(data_cfg.get("sep"))
@@ -45,12 +49,33 @@ def load(data_cfg: DictConfig) -> Table:
     raise UserError(f"data.source={data_cfg.source!r} is unknown; allowed: {', '.join(SOURCES)}")
 
 
-@functools.cache
-def _breast_cancer(name: str) -> Table:
-    from sklearn.datasets import load_breast_cancer
+# scikit-learn's bundled data sets (no network): data.name -> its loader's keyword arguments.
+# Diabetes unscaled, so its features (and their shape functions) read in their own units.
+BUNDLED = {"breast_cancer": {}, "diabetes": {"scaled": False}}
 
-    bunch = load_breast_cancer(as_frame=True)
-    return Table(name, "sklearn.datasets.load_breast_cancer", bunch.data, bunch.target)
+
+@functools.cache
+def _bundled(name: str, target: str) -> Table:
+    import sklearn.datasets
+
+    if name not in BUNDLED:
+        raise UserError(
+            f"data.name={name!r} is not a bundled data set; allowed: {', '.join(BUNDLED)} "
+            "(or data=csv for a file)"
+        )
+    loader = f"load_{name}"
+    bunch = getattr(sklearn.datasets, loader)(as_frame=True, **BUNDLED[name])
+    return Table(name, f"sklearn.datasets.{loader}", bunch.data, bunch.target.rename(target))
+
+
+def task_of(y: pd.Series, given: object = "auto") -> str:
+    """`classification` or `regression`: as `given`, or for `auto` from the target itself: a
+    numeric target with more than MANY_VALUES distinct values is regressed, any other is
+    classified."""
+    if given in ("classification", "regression"):
+        return str(given)
+    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+    return "regression" if numeric and y.nunique() > MANY_VALUES else "classification"
 
 
 DELIMITERS = ",;\t|"  # what `sniff` recognises
@@ -141,7 +166,8 @@ def positive_label(y: pd.Series, given: object = None) -> object | None:
 
 
 def split(table: Table, test_size: float, stratify: bool, seed: int) -> Split:
-    """Hold out `test_size` of the rows, drawn by `seed`, stratified by class if asked."""
+    """Hold out `test_size` of the rows, drawn by `seed`, stratified by class if asked (a
+    regression passes False: its target has no classes)."""
     X_train, X_test, y_train, y_test = train_test_split(
         table.X,
         table.y,

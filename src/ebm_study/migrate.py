@@ -19,7 +19,7 @@ from mlflow.entities import LoggedModelOutput, LoggedModelStatus, Metric, Param
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from ebm_study import cli
+from ebm_study import cli, progress
 from ebm_study.config import compose_default, mask_uri
 from ebm_study.errors import UserError
 from ebm_study.tracking import models, store, tags
@@ -86,6 +86,7 @@ def _copy_runs(src, dst, source_id, target_id, tmp, report, run_ids) -> None:
         )
     }
     skipped: set[str] = set()
+    tally = progress.Tally(len(runs), "migrate: runs")
     # Parents before children, so each child's parent link can point at the copy.
     for run in sorted(runs, key=lambda r: (tags.PARENT in r.data.tags, r.info.start_time or 0)):
         old, parent = run.info.run_id, run.data.tags.get(tags.PARENT)
@@ -98,6 +99,8 @@ def _copy_runs(src, dst, source_id, target_id, tmp, report, run_ids) -> None:
         else:
             run_ids[old] = _copy_run(src, dst, run, target_id, run_ids.get(parent), tmp / old)
             report.runs += 1
+        tally.advance()
+    tally.close()
 
 
 def _copy_run(src, dst, run, target_id, parent: str | None, folder: Path) -> str:

@@ -1,4 +1,5 @@
-"""Build and fit the ExplainableBoostingClassifier the config describes."""
+"""Build and fit the Explainable Boosting Machine the config describes: interpret's classifier
+or regressor, with the same hyperparameters."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from interpret.glassbox import ExplainableBoostingClassifier
+from interpret.glassbox import ExplainableBoostingClassifier, ExplainableBoostingRegressor
 from omegaconf import DictConfig, OmegaConf
 
 from ebm_study.errors import UserError
 from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, BOOSTING_ROUNDS_MAX
+
+EBM = ExplainableBoostingClassifier | ExplainableBoostingRegressor
+ESTIMATORS = {
+    "classification": ExplainableBoostingClassifier,
+    "regression": ExplainableBoostingRegressor,
+}
 
 
 def resolve_n_jobs(n_jobs: int | str, cores: int, parallel_jobs: int = 1) -> int:
@@ -34,26 +41,27 @@ def cores() -> int:
 
 
 def build(
-    model_cfg: DictConfig, columns: list[str] | None = None, categorical: list[str] | None = None
-) -> ExplainableBoostingClassifier:
-    """An unfitted EBM with every hyperparameter of the `model` config group; the `categorical`
-    columns (of `columns`) are nominal, the others left to interpret."""
+    model_cfg: DictConfig,
+    columns: list[str] | None = None,
+    categorical: list[str] | None = None,
+    task: str = "classification",
+) -> EBM:
+    """An unfitted EBM for the `task` with every hyperparameter of the `model` config group;
+    the `categorical` columns (of `columns`) are nominal, the others left to interpret."""
     params: dict[str, Any] = OmegaConf.to_container(model_cfg, resolve=True)
     if categorical:
         params["feature_types"] = ["nominal" if c in categorical else "auto" for c in columns]
-    return ExplainableBoostingClassifier(**params)
+    return ESTIMATORS[task](**params)
 
 
-def fit(
-    ebm: ExplainableBoostingClassifier, X: pd.DataFrame, y: pd.Series
-) -> tuple[ExplainableBoostingClassifier, float]:
+def fit(ebm: EBM, X: pd.DataFrame, y: pd.Series) -> tuple[EBM, float]:
     """Fit in place and return the model with the wall-clock seconds the fit took."""
     start = time.perf_counter()
     ebm.fit(X, y)
     return ebm, time.perf_counter() - start
 
 
-def boosting_rounds(ebm: ExplainableBoostingClassifier) -> dict[str, int]:
+def boosting_rounds(ebm: EBM) -> dict[str, int]:
     """How far each outer bag boosted, from interpret's `best_iteration_`.
 
     interpret counts boosting *steps* per stage and bag (one step per term of the stage, so a

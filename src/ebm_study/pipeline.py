@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from interpret.glassbox import ExplainableBoostingClassifier
 from omegaconf import DictConfig
 
 from ebm_study import data, metrics, model, validate
@@ -19,31 +18,39 @@ class Prepared:
 
     table: data.Table
     split: data.Split
-    positive: object | None  # the class F1, precision and recall are about (None: > 2 classes)
+    positive: object | None  # the class F1, precision and recall are about (None: > 2 classes
+    # or a regression)
+    task: str = "classification"  # or "regression": `task`, with `auto` resolved from the data
 
 
 def prepare(cfg: DictConfig) -> Prepared:
-    """Load the data set, check it against the config (target, columns, split, top_k), hold
-    out the test rows `split_seed` draws, and name the positive class."""
+    """Load the data set, decide the task (`task=auto`: from the target), check the data
+    against the config (target, columns, split, top_k), hold out the test rows `split_seed`
+    draws, and name the positive class."""
     table = data.load(cfg.data)
-    validate.check_data(table, cfg)
-    split = data.split(table, cfg.split.test_size, cfg.split.stratify, cfg.split_seed)
-    return Prepared(table, split, data.positive_label(table.y, cfg.data.get("positive_class")))
+    task = data.task_of(table.y, cfg.get("task", "auto"))
+    validate.check_data(table, cfg, task)
+    stratify = cfg.split.stratify and task == "classification"
+    split = data.split(table, cfg.split.test_size, stratify, cfg.split_seed)
+    positive = (
+        data.positive_label(table.y, cfg.data.get("positive_class"))
+        if task == "classification"
+        else None
+    )
+    return Prepared(table, split, positive, task)
 
 
-def fit_and_score(
-    cfg: DictConfig, prepared: Prepared
-) -> tuple[ExplainableBoostingClassifier, dict[str, float]]:
-    """Build the EBM the `model` group describes (stated categorical columns nominal), fit it
-    on the training rows, and score it on the test rows; the scores include `fit_seconds` and
-    how far the bags boosted (`model.boosting_rounds`)."""
+def fit_and_score(cfg: DictConfig, prepared: Prepared) -> tuple[model.EBM, dict[str, float]]:
+    """Build the EBM the `model` group describes for the task (stated categorical columns
+    nominal), fit it on the training rows, and score it on the test rows; the scores include
+    `fit_seconds` and how far the bags boosted (`model.boosting_rounds`)."""
     table, split = prepared.table, prepared.split
     categorical = list(cfg.data.get("categorical") or [])
-    ebm = model.build(cfg.model, list(table.X.columns), categorical)
+    ebm = model.build(cfg.model, list(table.X.columns), categorical, prepared.task)
     # A config that was never resolved by a launcher ("auto") fits on every core.
     ebm.set_params(n_jobs=model.resolve_n_jobs(cfg.model.n_jobs, model.cores()))
     ebm, seconds = model.fit(ebm, split.X_train, split.y_train)
-    scores = metrics.evaluate(ebm, split.X_test, split.y_test, prepared.positive)
+    scores = metrics.evaluate(ebm, split.X_test, split.y_test, prepared.positive, prepared.task)
     rounds = model.boosting_rounds(ebm)
     return ebm, {**scores, FIT_SECONDS: seconds, **rounds}
 

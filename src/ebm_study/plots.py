@@ -100,37 +100,44 @@ def rank_heatmap(
     return fig
 
 
-def stability_vs_f1(by_config: pd.DataFrame, k: int) -> Figure:
-    """Per setting: mean F1 against top-k stability (Nogueira, 95% CI). Up and right is best."""
+SCORE_NAMES = {"f1": "F1", "r2": "R\N{SUPERSCRIPT TWO}"}  # how the x axis names the score
+
+
+def stability_vs_score(by_config: pd.DataFrame, k: int, score: str = "f1") -> Figure:
+    """Per setting: mean test score (F1, or R2 for a regression) against top-k stability
+    (Nogueira, 95% CI). Up and right is best."""
     fig = Figure(figsize=(7.5, 5))
     ax = fig.subplots()
     data = by_config.dropna(subset=["nogueira"])
+    mean, lows, highs = f"mean_{score}", f"{score}_ci_low", f"{score}_ci_high"
     colors = colormaps["tab10"]
-    for i, row in enumerate(data.itertuples()):
-        # F1's interval too: a gap of 0.003 between settings is no gap when the intervals
-        # overlap, and the axis, zoomed to the means, would make it look large.
-        f1_low = getattr(row, "f1_ci_low", math.nan)
-        f1_high = getattr(row, "f1_ci_high", math.nan)
-        xerr = None if math.isnan(f1_low) else [[row.mean_f1 - f1_low], [f1_high - row.mean_f1]]
+    for i, row in enumerate(data.to_dict("records")):
+        # The score's interval too: a gap of 0.003 between settings is no gap when the
+        # intervals overlap, and the axis, zoomed to the means, would make it look large.
+        low, high = row.get(lows, math.nan), row.get(highs, math.nan)
+        xerr = None if math.isnan(low) else [[row[mean] - low], [high - row[mean]]]
         ax.errorbar(
-            row.mean_f1,
-            row.nogueira,
+            row[mean],
+            row["nogueira"],
             xerr=xerr,
-            yerr=[[row.nogueira - row.nogueira_ci_low], [row.nogueira_ci_high - row.nogueira]],
+            yerr=[
+                [row["nogueira"] - row["nogueira_ci_low"]],
+                [row["nogueira_ci_high"] - row["nogueira"]],
+            ],
             fmt="o",
             capsize=4,
             color=colors(i % 10),
-            label=f"{row.setting} ({row.n_runs} runs)",
+            label=f"{row['setting']} ({row['n_runs']} runs)",
         )
-    ax.set_xlabel("mean test F1 across seeds (95% t-interval)")
+    ax.set_xlabel(f"mean test {SCORE_NAMES.get(score, score)} across seeds (95% t-interval)")
     ax.set_ylabel(f"top-{k} stability, Nogueira's Phi (95% CI)")
     low = float(np.nanmin(data["nogueira_ci_low"])) if len(data) else 0.0
     ax.set_ylim(min(0.0, low) - 0.05, 1.05)
     if len(data):
-        lows = data.get("f1_ci_low", data["mean_f1"]).fillna(data["mean_f1"])
-        highs = data.get("f1_ci_high", data["mean_f1"]).fillna(data["mean_f1"])
-        pad = max(0.002, float(highs.max() - lows.min()) * 0.1)
-        ax.set_xlim(float(lows.min()) - pad, float(highs.max()) + pad)
+        left = data.get(lows, data[mean]).fillna(data[mean])
+        right = data.get(highs, data[mean]).fillna(data[mean])
+        pad = max(0.002, float(right.max() - left.min()) * 0.1)
+        ax.set_xlim(float(left.min()) - pad, float(right.max()) + pad)
         ax.legend(fontsize=8, loc="lower left", title="setting", title_fontsize=8)
     ax.set_title("Accurate and stable settings sit at the top right")
     ax.grid(alpha=0.3)

@@ -44,7 +44,10 @@ def conform(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> pd.DataFrame
 
 
 def predict_frame(model, X: pd.DataFrame) -> pd.DataFrame:
-    """Predicted class, its probability, and every class's probability, one row an input row."""
+    """One row an input row: a classifier's predicted class, its probability, and every
+    class's probability; a regressor's predicted value."""
+    if not hasattr(model, "predict_proba"):
+        return pd.DataFrame({"prediction": model.predict(X)})
     proba = model.predict_proba(X)
     best = np.argmax(proba, axis=1)
     out = pd.DataFrame(

@@ -133,3 +133,50 @@ class Reporter:
             text = line(counts, self._total, elapsed, self._done_at_start)
             self._out.write(f"progress: {text}\n")
         self._out.flush()
+
+
+class Tally:
+    """Progress of work done item by item in the calling thread (a migration's runs, a large
+    study's importance tables): `advance()` after each item. Quick work stays quiet: nothing is
+    shown before `interval` seconds have passed, then at most once an interval, and a last line
+    at `close()` if anything was shown."""
+
+    def __init__(
+        self, total: int, what: str, out: TextIO = sys.stderr, interval: float = 2.0
+    ) -> None:
+        self.total, self.what, self.done = max(0, total), what, 0
+        self._out, self._interval = out, interval
+        self._start = self._shown_at = time.monotonic()
+        self._shown = False
+        self._terminal = bool(getattr(out, "isatty", lambda: False)())
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if time.monotonic() - self._shown_at >= self._interval:
+            self._show()
+
+    def close(self) -> None:
+        if self._shown:
+            self._show()
+            if self._terminal:
+                self._out.write("\n")
+                self._out.flush()
+
+    def __enter__(self) -> Tally:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _show(self) -> None:
+        self._shown, self._shown_at = True, time.monotonic()
+        elapsed = self._shown_at - self._start
+        text = f"{self.done}/{self.total}; {duration(elapsed)} elapsed"
+        if 0 < self.done < self.total:
+            text += f", about {duration(elapsed / self.done * (self.total - self.done))} left"
+        if self._terminal:
+            filled = round(30 * min(self.done, self.total) / max(1, self.total))
+            self._out.write(f"\r{self.what}: [{'#' * filled}{'.' * (30 - filled)}] {text}\033[K")
+        else:
+            self._out.write(f"{self.what}: {text}\n")
+        self._out.flush()

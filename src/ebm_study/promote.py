@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import pandas as pd
 from ebm_study import cli, pipeline, report
 from ebm_study.config import interval
 from ebm_study.errors import UserError
+from ebm_study.metrics import LOWER_IS_BETTER
 from ebm_study.tracking import models, runs, sweeps, tags
 
 PROG = "ebm-study-promote"
@@ -98,21 +100,30 @@ def choose(
     )
 
 
+def lower_is_better_for(metric: str, given: bool | None = None) -> bool:
+    """Whether a smaller `metric` is better: as `given`, else true for the losses we log
+    (rmse, mae, log_loss)."""
+    return metric in LOWER_IS_BETTER if given is None else given
+
+
 def promote(
     parent_id: str,
     experiment_id: str,
     name: str,
-    metric: str = "f1",
-    lower_is_better: bool = False,
+    metric: str | None = None,
+    lower_is_better: bool | None = None,
     min_stability: float | None = None,
 ) -> tuple[Choice, str, bool, list[str]]:
     """Register the chosen run's model as a version of `name` and point @champion at it.
 
-    Returns the choice, the version, whether it was newly created, and the run's top-k terms.
-    Promoting the same run again reuses its version.
+    `metric` defaults to the sweep's score (f1; r2 for a regression), its direction to
+    `lower_is_better_for`. Returns the choice, the version, whether it was newly created, and
+    the run's top-k terms. Promoting the same run again reuses its version.
     """
     jobs = sweeps.jobs_frame(experiment_id, parent_id)
     study = report.compute(experiment_id, parent_id, jobs=jobs)
+    metric = metric or study.score
+    lower_is_better = lower_is_better_for(metric, lower_is_better)
     choice = choose(jobs, study.by_config, metric, lower_is_better, min_stability)
     k = study.settings.top_k
     terms = sweeps.load_importances({choice.run_id: jobs.loc[choice.run_id, "artifact_uri"]})
@@ -188,9 +199,13 @@ def main(argv: list[str] | None = None) -> int:
         PROG, "Register the best run of a sweep and point the alias @champion at it."
     )
     cli.add_sweep_arguments(parser)
-    parser.add_argument("--metric", default="f1", help="any logged metric (default: f1)")
     parser.add_argument(
-        "--lower-is-better", action="store_true", help="for losses such as log_loss"
+        "--metric", help="any logged metric (default: f1; r2 for a regression sweep)"
+    )
+    parser.add_argument(
+        "--lower-is-better",
+        action=argparse.BooleanOptionalAction,
+        help="pick the smallest value (default: for rmse, mae and log_loss)",
     )
     parser.add_argument(
         "--min-stability",
@@ -210,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         args.lower_is_better,
         args.min_stability,
     )
-    best = "lowest" if args.lower_is_better else "highest"
+    best = "lowest" if lower_is_better_for(choice.metric, args.lower_is_better) else "highest"
     floor = f", top-k stability >= {args.min_stability}" if args.min_stability else ""
     print(
         f"chose run {choice.run_name} ({choice.run_id}): {best} {choice.metric} = "

@@ -13,7 +13,7 @@ import sys
 
 import pandas as pd
 
-from ebm_study import cli, plots, settings
+from ebm_study import cli, plots, progress, settings
 from ebm_study.config import compose_default
 from ebm_study.errors import UserError
 from ebm_study.settings import StudySettings
@@ -56,7 +56,9 @@ def compute(
     finished = jobs[jobs["status"] == "FINISHED"]
     if finished.empty:
         raise UserError(f"sweep run {parent_id} has no FINISHED job runs ({len(jobs)} others)")
-    importances = sweeps.load_importances(finished["artifact_uri"].to_dict())
+    # Thousands of runs, or a far server, take a while: the tally shows how far it is.
+    with progress.Tally(len(finished), "study: importance tables read") as tally:
+        importances = sweeps.load_importances(finished["artifact_uri"].to_dict(), tally.advance)
     return run_study(
         finished,
         importances,
@@ -79,7 +81,7 @@ def publish(
     study = compute(experiment_id, parent_id, study_settings, jobs)
     k = study.settings.top_k
     metrics = {
-        name if name == tags.MEAN_F1 else f"{tags.STABILITY_PREFIX}{name}": value
+        name if name.startswith(tags.MEAN_PREFIX) else f"{tags.STABILITY_PREFIX}{name}": value
         for name, value in study.headline.items()
     }
     metrics[tags.N_AT_MAX_ROUNDS] = len(study.at_max_rounds)
@@ -100,7 +102,9 @@ def publish(
             [study.run_settings.get(r, "") for r in runs],
             study.seeds_name,
         ),
-        tags.STABILITY_VS_F1: plots.stability_vs_f1(study.by_config, k),
+        tags.STABILITY_VS_SCORE.format(score=study.score): plots.stability_vs_score(
+            study.by_config, k, study.score
+        ),
     }
     run_tags = study.settings.to_tags()
     if len(study.positive_classes) == 1:
@@ -121,7 +125,7 @@ MAX_RUN_COPIES = 2000
 
 def changed_run_stability(jobs: pd.DataFrame, study: Study) -> dict[str, float]:
     """run_id -> its setting's Nogueira Phi, for the finished jobs that do not hold that value
-    yet: each child shows its setting's stability beside its F1 in the UI's runs table."""
+    yet: each child shows its setting's stability beside its score in the UI's runs table."""
     phi = study.by_config.set_index(tags.CONFIG_KEY)["nogueira"]
     finished = jobs[jobs["status"] == "FINISHED"]
     wanted = finished[tags.CONFIG_KEY].map(phi).astype(float)
@@ -142,6 +146,8 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
 def print_study(study: Study, parent_id: str) -> None:
     print(f"sweep run {parent_id} ({store.describe_uri()})")
     print(headline_sentence(study))
+    if study.score == "r2":
+        print("A regression: mean_r2 is the mean R2 on the runs' test splits.")
     if study.positive_classes:
         print(f"F1, precision and recall are about class {', '.join(study.positive_classes)}.")
     if study.n_failed:

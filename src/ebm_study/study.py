@@ -14,8 +14,9 @@ import pandas as pd
 
 from ebm_study import stability
 from ebm_study.config import SEEDS, interval, number, setting_label, short_names
+from ebm_study.metrics import SCORE
 from ebm_study.settings import StudySettings
-from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, CONFIG_KEY, POSITIVE_CLASS
+from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, CONFIG_KEY, POSITIVE_CLASS, TASK
 
 RELIABLE = 0.9  # a term in at least this share of top-k sets is "reliably" on top
 
@@ -37,6 +38,20 @@ class Study:
     run_seeds: dict[str, str] = field(default_factory=dict)  # run_id -> "3/1" (split/model)
     seeds_name: str = "seeds"  # what run_seeds show: "split/model seed"
     positive_classes: list[str] = field(default_factory=list)  # what the runs' F1 is about
+    score: str = "f1"  # the test score beside stability: f1, or r2 for regressions
+
+
+def score_metric(runs: pd.DataFrame) -> str:
+    """The score a sweep's runs are summed up by: R2 when every run is a regression (by its
+    `task` tag, or, for runs logged before it, by what it logged), F1 otherwise."""
+    if TASK in runs:
+        tasks = runs[TASK].fillna("classification")
+    else:
+        tasks = pd.Series("classification", index=runs.index)
+        if "r2" in runs and "f1" not in runs:
+            tasks[:] = "regression"
+    regression = len(tasks) > 0 and bool((tasks == "regression").all())
+    return SCORE["regression" if regression else "classification"]
 
 
 def runs_at_max_rounds(runs: pd.DataFrame) -> pd.Series:
@@ -167,9 +182,12 @@ def run_study(
 ) -> Study:
     """The whole study of a sweep.
 
-    `runs` is indexed by run_id with columns config_key, split_seed, model_seed, f1 and the
-    swept params; `importances` is the long table of every finished run's importance.
+    `runs` is indexed by run_id with columns config_key, split_seed, model_seed, the test
+    score (f1, or r2 for regressions: `score_metric`) and the swept params; `importances` is
+    the long table of every finished run's importance.
     """
+    score = score_metric(runs)
+    scored = pd.to_numeric(runs.get(score, pd.Series(math.nan, index=runs.index)), errors="coerce")
     runs = runs.sort_values(
         [CONFIG_KEY, *[s for s in SEEDS if s in runs]],
         key=lambda col: pd.to_numeric(col, errors="coerce") if col.name in SEEDS else col,
@@ -179,7 +197,7 @@ def run_study(
     kinds = importances.drop_duplicates("term").set_index("term")["kind"]
     headline, notes = measures(scores, settings)
     headline.update(seed_attribution(scores, runs, settings))
-    headline["mean_f1"] = float(runs["f1"].astype(float).mean())
+    headline[f"mean_{score}"] = float(scored.mean())
     capped = runs_at_max_rounds(runs)
 
     labels = setting_labels(runs, swept or [])
@@ -187,8 +205,8 @@ def run_study(
     for key, members in runs.groupby(CONFIG_KEY, sort=False):
         row, _ = measures(scores.loc[members.index], settings)
         row.update(seed_attribution(scores.loc[members.index], runs, settings))
-        f1 = members["f1"].astype(float)
-        f1_low, f1_high = mean_interval(f1)
+        values = scored[members.index]
+        low, high = mean_interval(values)
         keys = [c for c in swept or [] if c in members and c not in SEEDS]
         names = short_names(keys)
         params = {names[c]: members.iloc[0][c] for c in keys}
@@ -198,10 +216,10 @@ def run_study(
                 "setting": labels[str(key)],
                 **params,
                 **row,
-                "mean_f1": f1.mean(),
-                "sd_f1": f1.std(ddof=1) if len(f1) > 1 else 0.0,
-                "f1_ci_low": f1_low,
-                "f1_ci_high": f1_high,
+                f"mean_{score}": values.mean(),
+                f"sd_{score}": values.std(ddof=1) if len(values) > 1 else 0.0,
+                f"{score}_ci_low": low,
+                f"{score}_ci_high": high,
                 "runs_at_max_rounds": int(capped[members.index].sum()),
             }
         )
@@ -228,6 +246,7 @@ def run_study(
         positive_classes=sorted(runs[POSITIVE_CLASS].dropna().astype(str).unique())
         if POSITIVE_CLASS in runs
         else [],
+        score=score,
     )
 
 
@@ -311,6 +330,11 @@ def summary_markdown(study: Study) -> str:
             f"- Attribution: Phi across split seeds (model seed fixed) {_fmt(split)}, "
             f"across model seeds (split fixed) {_fmt(model)}; the lower one causes more churn."
         )
+    if study.score == "r2":
+        lines.append(
+            "- A regression: each setting's `mean_r2` is the mean R² on the runs' test splits "
+            "(each run also logs `rmse` and `mae`, in the target's units)."
+        )
     if study.positive_classes:
         about = ", ".join(f"`{c}`" for c in study.positive_classes)
         lines.append(
@@ -349,7 +373,7 @@ def settings_table(study: Study) -> pd.DataFrame:
             "kendall_w": _fmt(m["kendall_w"]),
             "phi split/model seed": f"{_fmt(m['nogueira_split_seed'])}/"
             f"{_fmt(m['nogueira_model_seed'])}",
-            "mean_f1": _fmt(m["mean_f1"]),
+            f"mean_{study.score}": _fmt(m[f"mean_{study.score}"]),
         }
 
     rows = [row(r["setting"], r["n_runs"], r) for _, r in study.by_config.iterrows()]

@@ -11,7 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from ebm_study import cli, importance, interrupts, model, pipeline, validate
+from ebm_study import cli, importance, interrupts, metrics, model, pipeline, validate
 from ebm_study.config import (
     CONF_DIR,
     config_key,
@@ -37,7 +37,8 @@ def train(
     parallel_jobs: int = 1,
     launcher: str | None = None,
 ) -> dict[str, float]:
-    """Fit one EBM as `cfg` says and log everything to MLflow; return the test metrics.
+    """Fit one EBM as `cfg` says and log everything to MLflow; return the test metrics (those
+    of a classifier or a regressor: `task`).
 
     `overrides` name the run (only the `swept` keys inside a sweep); `parent_id` is the sweep's
     parent run; `parallel_jobs` is how many jobs the launcher runs at once, for
@@ -60,8 +61,10 @@ def train(
         prepared = pipeline.prepare(cfg)
         split, table = prepared.split, prepared.table
         runs.log_dataset(split.X_train, split.y_train, table.name, table.source)
+        run_tags = {tags.TASK: prepared.task}
         if prepared.positive is not None:
-            runs.set_tags({tags.POSITIVE_CLASS: str(prepared.positive)})
+            run_tags[tags.POSITIVE_CLASS] = str(prepared.positive)
+        runs.set_tags(run_tags)
         ebm, scores = pipeline.fit_and_score(cfg, prepared)
         slow = pipeline.capped_bags_warning(cfg, scores)
         if slow:
@@ -95,7 +98,8 @@ def launcher_name(launcher: DictConfig) -> str:
 
 def sweep_job(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
     """One job of a sweep: reuse the same fit if it already FINISHED in this sweep, else train
-    under the sweep's parent run. Returns the test F1, None if the job failed.
+    under the sweep's parent run. Returns the test score (F1, or R2 for a regression), None if
+    the job failed.
 
     A failed job's run is FAILED in MLflow with its traceback; the other jobs go on, and the
     sweep callback reports the failures and exits non-zero at the end.
@@ -111,10 +115,10 @@ def sweep_job(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
             done = sweeps.finished_before(experiment_id, parent_id, launch).get(run_key(cfg))
             if done is not None:
                 log.info("job %s: reusing finished run %s", hydra_cfg.job.num, done)
-                return sweeps.get_run(done).data.metrics.get("f1")
+                return metrics.score_of(sweeps.get_run(done).data.metrics)
         at_once = parallel_jobs(hydra_cfg.launcher, model.cores())
         launcher = launcher_name(hydra_cfg.launcher)
-        return train(cfg, overrides, parent_id, swept, at_once, launcher)["f1"]
+        return metrics.score_of(train(cfg, overrides, parent_id, swept, at_once, launcher))
     except Exception as err:
         log.error(
             "job %s failed: %s: %s",
@@ -128,12 +132,12 @@ def sweep_job(cfg: DictConfig, hydra_cfg: DictConfig) -> float | None:
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _job(cfg: DictConfig) -> float | None:
-    """Returns the test F1, for sweepers that optimise."""
+    """Returns the test score (F1; R2 for a regression), for sweepers that optimise."""
     hydra_cfg = HydraConfig.get()
     if hydra_cfg.mode == RunMode.MULTIRUN:
         return sweep_job(cfg, hydra_cfg)
     with cli.user_errors(PROG):
-        return train(cfg, list(hydra_cfg.overrides.task))["f1"]
+        return metrics.score_of(train(cfg, list(hydra_cfg.overrides.task)))
 
 
 def main() -> None:

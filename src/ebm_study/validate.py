@@ -14,7 +14,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from ebm_study import data, model, settings
-from ebm_study.data import SOURCES, Table
+from ebm_study.data import MANY_VALUES, SOURCES, TASKS, Table
 from ebm_study.errors import UserError
 from ebm_study.settings import is_finite, is_whole
 
@@ -26,6 +26,9 @@ def check_config(cfg: DictConfig) -> None:
     sep = cfg.data.get("sep")
     if sep is not None and data.delimiter(sep) is None:
         raise UserError(f"data.sep={sep!r} must be one character (or tab), or null to detect it")
+    task = cfg.get("task", "auto")
+    if task not in TASKS:
+        raise UserError(f"task={task!r} is unknown; allowed: {', '.join(TASKS)}")
     if cfg.data.source not in SOURCES:
         raise UserError(
             f"data.source={cfg.data.source!r} is unknown; allowed: {', '.join(SOURCES)}"
@@ -61,14 +64,55 @@ def check_config(cfg: DictConfig) -> None:
     settings.from_config(cfg)  # top_k and the study's options: checked where they are read
 
 
-def check_data(table: Table, cfg: DictConfig) -> None:
-    """The data against the config: a usable target, encodable features, a feasible split."""
+def check_data(table: Table, cfg: DictConfig, task: str = "classification") -> None:
+    """The data against the config: a usable target for the `task`, encodable features, a
+    feasible split."""
     y = table.y
     name = cfg.data.target
     if y.isna().any():
         raise UserError(
             f"data.target={name!r} has {int(y.isna().sum())} missing value(s); drop those rows"
         )
+    _check_features(table, cfg)
+    if task == "regression":
+        _check_regression(y, cfg)
+    else:
+        _check_classification(y, cfg)
+    features = table.X.shape[1]
+    if cfg.model.interactions == 0 and cfg.top_k > features:
+        raise UserError(
+            f"top_k={cfg.top_k} is more than the number of terms ({features} features, no pairs)"
+        )
+
+
+def _check_regression(y: pd.Series, cfg: DictConfig) -> None:
+    name = cfg.data.target
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        value = next((v for v in y if not isinstance(v, int | float)), y.iloc[0])
+        raise UserError(
+            f"data.target={name!r} is not numeric (it holds {value!r}); task=regression needs "
+            "numbers: use task=classification or task=auto"
+        )
+    if not np.isfinite(y.to_numpy(dtype=float)).all():
+        raise UserError(f"data.target={name!r} holds infinite values; drop those rows")
+    if y.nunique() < 2:
+        raise UserError(f"data.target={name!r} has one value ({y.iloc[0]!r}); nothing to learn")
+    given = cfg.data.get("positive_class")
+    if given is not None:
+        raise UserError(
+            f"data.positive_class={given!r} is for a classification; data.target={name!r} is "
+            "regressed (set task=classification if its values are classes)"
+        )
+    n_test = math.ceil(cfg.split.test_size * len(y))
+    if n_test < 2 or len(y) - n_test < 2:
+        raise UserError(
+            f"split.test_size={cfg.split.test_size} leaves {n_test} test and "
+            f"{len(y) - n_test} training rows of {len(y)}; each needs at least 2"
+        )
+
+
+def _check_classification(y: pd.Series, cfg: DictConfig) -> None:
+    name = cfg.data.target
     classes = y.nunique()
     if classes < 2:
         only = y.iloc[0].item() if hasattr(y.iloc[0], "item") else y.iloc[0]  # not np.int64(1)
@@ -80,6 +124,27 @@ def check_data(table: Table, cfg: DictConfig) -> None:
             f"{classes} (F1, precision and recall are then macro averages)"
         )
     data.positive_label(y, given)  # a class of the target, or one line saying which are
+    # task=classification given for a quantity: its "classes" are its values.
+    quantity = pd.api.types.is_numeric_dtype(y) and classes > MANY_VALUES
+    hint = f" ({classes} distinct numbers: for a quantity set task=regression)" if quantity else ""
+    counts = y.value_counts()
+    if cfg.split.stratify and counts.min() < 2:
+        rare = counts.idxmin()
+        rare = rare.item() if hasattr(rare, "item") else rare
+        raise UserError(
+            f"data.target={name!r} class {rare!r} has {counts.min()} row; a stratified split "
+            f"needs at least 2 of each class: drop it, or set split.stratify=false{hint}"
+        )
+    n_test = math.ceil(cfg.split.test_size * len(y))
+    if n_test < classes or len(y) - n_test < classes:
+        raise UserError(
+            f"split.test_size={cfg.split.test_size} leaves {n_test} test and "
+            f"{len(y) - n_test} training rows of {len(y)}; each needs at least {classes} "
+            f"(one per class){hint}"
+        )
+
+
+def _check_features(table: Table, cfg: DictConfig) -> None:
     categorical = set(cfg.data.get("categorical") or [])
     unknown = sorted(categorical - set(table.X.columns))
     if unknown:
@@ -103,24 +168,4 @@ def check_data(table: Table, cfg: DictConfig) -> None:
         raise UserError(
             f"feature column(s) {', '.join(infinite)} hold infinite values; replace them "
             "(with a number, or leave the cell empty for missing) or drop those rows"
-        )
-    counts = y.value_counts()
-    if cfg.split.stratify and counts.min() < 2:
-        rare = counts.idxmin()
-        rare = rare.item() if hasattr(rare, "item") else rare
-        raise UserError(
-            f"data.target={name!r} class {rare!r} has {counts.min()} row; a stratified split "
-            "needs at least 2 of each class: drop it, or set split.stratify=false"
-        )
-    n_test = math.ceil(cfg.split.test_size * len(y))
-    if n_test < classes or len(y) - n_test < classes:
-        raise UserError(
-            f"split.test_size={cfg.split.test_size} leaves {n_test} test and "
-            f"{len(y) - n_test} training rows of {len(y)}; each needs at least {classes} "
-            "(one per class)"
-        )
-    features = table.X.shape[1]
-    if cfg.model.interactions == 0 and cfg.top_k > features:
-        raise UserError(
-            f"top_k={cfg.top_k} is more than the number of terms ({features} features, no pairs)"
         )

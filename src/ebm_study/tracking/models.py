@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Mapping
 
 import mlflow
@@ -20,7 +21,7 @@ from ebm_study.tracking.store import is_not_found
 
 # What a served model needs, pinned to the versions that fitted it.
 _MODEL_PACKAGES = ("mlflow", "interpret-core", "scikit-learn", "skops", "pandas", "numpy")
-_REGISTERED_DESCRIPTION = "ExplainableBoostingClassifier champions promoted by ebm-study."
+_REGISTERED_DESCRIPTION = "Explainable Boosting Machine champions promoted by ebm-study."
 MODEL_VERSIONS = MLFLOW_MODEL_VERSIONS  # on a logged model: the versions registered from it
 
 
@@ -33,6 +34,10 @@ def log_model(model, X_example: pd.DataFrame) -> str:
     (a tenth of a second a run); the signature already names and types every column, and
     serving is tested once (tests/test_predict.py), not on every run.
     """
+    # The requirements are the model's, pinned above; without this MLflow would see this
+    # checkout's uv.lock (the development environment), say so at INFO on every run, and mark
+    # the model as a uv project. A user who wants that sets the variable.
+    os.environ.setdefault("MLFLOW_UV_AUTO_DETECT", "false")
     cls = type(model)
     info = mlflow.sklearn.log_model(
         model,

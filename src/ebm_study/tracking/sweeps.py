@@ -8,7 +8,7 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -184,7 +184,7 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
 
 
 # The tags of a job the study and the commands read.
-_JOB_TAGS = (tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR, tags.POSITIVE_CLASS)
+_JOB_TAGS = (tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR, tags.POSITIVE_CLASS, tags.TASK)
 _JOB_COLUMNS = (
     *("run_name", "status", "start_time", "artifact_uri", "model_uri"),
     *(tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR),
@@ -219,11 +219,15 @@ def job_counts(experiment_id: str, parent_id: str) -> tuple[int, int, int]:
     )
 
 
-def load_importances(artifact_uris: Mapping[str, str]) -> pd.DataFrame:
+def load_importances(
+    artifact_uris: Mapping[str, str], advance: Callable[[int], None] | None = None
+) -> pd.DataFrame:
     """The importance tables of these runs (run_id -> the run's artifact URI), stacked, with a
     run_id column. Local files are read in place and parsed with `json` (MLflow's load_table
     downloads one run after another and pandas parses each file: 40 s for 1,000 runs); remote
-    ones are downloaded by threads, which wait on the network, not the CPU."""
+    ones are downloaded by threads, which wait on the network, not the CPU. `advance(n)` is
+    told of every n tables read (a progress display's)."""
+    advance = advance or (lambda n: None)
 
     def uri_of(root: str) -> str:
         return f"{root.rstrip('/')}/{tags.IMPORTANCE_TABLE}"
@@ -235,9 +239,14 @@ def load_importances(artifact_uris: Mapping[str, str]) -> pd.DataFrame:
 
     local = {r: uri_of(u) for r, u in artifact_uris.items() if u.startswith("file://")}
     remote = {r: uri_of(u) for r, u in artifact_uris.items() if r not in local}
-    tables = {r: json.loads(Path(urlsplit(uri).path).read_text()) for r, uri in local.items()}
+    tables = {}
+    for run_id, uri in local.items():
+        tables[run_id] = json.loads(Path(urlsplit(uri).path).read_text())
+        advance(1)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        tables.update(zip(remote, pool.map(download, remote.values()), strict=True))
+        for run_id, table in zip(remote, pool.map(download, remote.values()), strict=True):
+            tables[run_id] = table
+            advance(1)
     # One frame a column layout (all alike, unless old runs logged another), rows as lists.
     layouts: dict[tuple, tuple[list, list]] = {}
     for run_id, table in tables.items():

@@ -18,6 +18,7 @@ SETTING = "setting"  # the same, readable: `learning_rate=0.05` (what "group by"
 RUN_KEY = "ebm_study.run_key"  # setting and seeds: runs with one run_key are the same fit
 HOST = "ebm_study.host"  # the machine that ran it
 POSITIVE_CLASS = "positive_class"  # the class a two-class run's F1, precision, recall are about
+TASK = "ebm_study.task"  # classification or regression: the `task` param, `auto` resolved
 LAUNCHER = "ebm_study.launcher"  # the Hydra launcher that ran a sweep's job: BasicLauncher, ...
 PACKAGE_VERSION = "ebm_study.version"
 VERSIONS_PREFIX = "versions."  # versions.<package>: the libraries that shape results
@@ -41,7 +42,7 @@ FIT_SECONDS = "fit_seconds"
 BOOSTING_ROUNDS_MAX = "boosting_rounds_max"  # the most rounds any outer bag boosted
 BAGS_AT_MAX_ROUNDS = "bags_at_max_rounds"  # outer bags that never early-stopped
 STABILITY_PREFIX = "stability_"  # the study's measures on the parent: stability_nogueira, ...
-MEAN_F1 = "mean_f1"  # the sweep's mean test F1, beside its stability
+MEAN_PREFIX = "mean_"  # mean_f1 or mean_r2: the sweep's mean test score, beside its stability
 SETTING_STABILITY = "stability_nogueira"  # on each job after the study: its setting's Phi
 N_RUNS = "n_runs"  # the sweep's counts on its parent run
 N_FINISHED = "n_finished"
@@ -63,7 +64,7 @@ STABILITY_BY_CONFIG = "stability_by_config.json"
 TOPK_FREQUENCY = "topk_frequency.json"
 TOPK_FREQUENCY_CHART = "topk_frequency.png"
 RANK_HEATMAP = "rank_heatmap.png"
-STABILITY_VS_F1 = "stability_vs_f1.png"
+STABILITY_VS_SCORE = "stability_vs_{score}.png"  # stability_vs_f1.png, stability_vs_r2.png
 
 # ---------------------------------------------------------------------------------------------
 # The model registry.
