@@ -40,7 +40,7 @@ $(CURDIR)/.tools/bin/uv:
 lock: | $(UV)
 	$(UV) lock --upgrade
 
-.PHONY: help setup lock run test test-team test-ui test-all lint ui serve bench bench-tail clean-store server server-stop \
+.PHONY: help setup lock run test test-faults test-team test-ui test-all lint ui serve bench bench-tail clean-store server server-stop \
 	server-status ray ray-stop migrate
 
 ## help: list the targets
@@ -54,9 +54,13 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/ebm-study -m experiment=quick
 
-## test: the fast suite (no team set-up, no browser, no multi-minute tests)
+## test: the fast suite (no team set-up, no browser, no hard faults, no multi-minute tests)
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not team and not browser"
+	$(BIN)/python -m pytest -m "not slow and not team and not browser and not faults"
+
+## test-faults: hard faults for real: sweeps killed with SIGKILL and re-run, launches at once
+test-faults: $(STAMP)
+	$(BIN)/python -m pytest -m "faults and not slow"
 
 ## test-ui: MLflow's UI in headless Chromium (needs Debian's chromium: apt-get install chromium)
 test-ui: $(STAMP)

@@ -168,4 +168,5 @@ def test_names_without_dots_and_one_number_format():
         "16",
     ]
     assert interval(0.4612, 0.4049, 0.5131) == "0.461 (0.405–0.513)"
-    assert interval(0.5, float("nan"), float("nan")) == "0.500"
+    assert interval(0.5, float("nan"), float("nan")) == "0.500 (no interval)"
+    assert interval(float("nan"), float("nan"), float("nan")) == "n/a"

@@ -155,3 +155,25 @@ def test_nogueira_test_of_greater_stability():
     high = st.Estimate(0.8, 0.7, 0.9)
     assert st.nogueira_test(high, 0.6)
     assert not st.nogueira_test(high, 0.75)
+
+
+def test_intervals_need_three_runs_and_use_the_jackknife_below_ten():
+    rng = np.random.default_rng(3)
+    two = st.top_k(rng.random((2, 12)), 4)
+    est = st.sized_interval(st.nogueira(two), two, st.nogueira)
+    assert est.value == st.nogueira(two).value  # the value stands
+    assert math.isnan(est.ci_low) and "no interval with 2 runs" in est.note
+
+    five = st.top_k(rng.random((5, 12)), 4)
+    est = st.sized_interval(st.nogueira(five), five, st.nogueira)
+    # By hand: the leave-one-out values, their jackknife variance, a t interval on 4 df.
+    loo = np.array([st.nogueira(np.delete(five, i, axis=0)).value for i in range(5)])
+    half = 2.7764451051977987 * math.sqrt(4 / 5 * np.sum((loo - loo.mean()) ** 2))
+    assert est.value == st.nogueira(five).value
+    assert est.ci_low == pytest.approx(est.value - half, abs=1e-12)
+    assert est.ci_high == pytest.approx(est.value + half, abs=1e-12)
+
+    many = st.top_k(rng.random((12, 12)), 4)
+    assert st.sized_interval(st.nogueira(many), many, st.nogueira) == (
+        st.nogueira(many)
+    )  # ten runs or more: the asymptotic interval, unchanged

@@ -12,13 +12,14 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import psycopg
 import pytest
-from conftest import TINY, assert_copied, free_port, run_cli, store_overrides
+from conftest import TINY, assert_copied, free_port, run_cli, store_overrides, wait_for
 from mlflow.tracking import MlflowClient
 from sklearn.datasets import load_breast_cancer
 
@@ -405,3 +406,69 @@ def test_a_ray_sweep_logs_to_the_server_with_the_launchers_login(
     # No secret in Hydra's files.
     for path in (tmp_path / "hydra").rglob("*.yaml"):
         assert alice["MLFLOW_TRACKING_PASSWORD"] not in path.read_text()
+
+
+def test_a_server_restarted_mid_sweep_loses_no_run(tmp_path_factory, tmp_path):
+    """`make server-stop`, 10 s, `make server` while a sweep runs: the jobs in flight wait for
+    the server (tracking.retry_seconds) and finish; nothing is lost or left RUNNING."""
+    srv = Server(tmp_path_factory.mktemp("restart"))
+    srv.start()
+    try:
+        dirs = [o for o in store_overrides(tmp_path) if o.startswith("hydra.")]
+        args = ["-m", "split_seed=0,1,2,3", "model.outer_bags=4", "model.n_jobs=1", *dirs]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RAY_"))}
+        proc = subprocess.Popen(
+            [str(BIN / "ebm-study"), *args, "tracking=server", "tracking.experiment=restart"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**env, "MLFLOW_TRACKING_URI": srv.url},
+        )
+        cl = client(srv.url)
+
+        def one_finished() -> bool:
+            return any(r.info.status == "FINISHED" for r in runs_of(cl, "restart"))
+
+        assert wait_for(one_finished, timeout=300), proc.communicate()[1][-3000:]
+        stopped = srv.script("stop")
+        assert stopped.returncode == 0, stopped.stderr
+        time.sleep(10)
+        srv.start()
+        out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, (out + err)[-3000:]
+        parent, jobs = finished_sweep(runs_of(client(srv.url), "restart"), n_jobs=4)
+        assert parent.data.metrics["n_finished"] == 4 and parent.data.metrics["n_failed"] == 0
+        assert parent.data.metrics["stability_n_runs"] == 4
+    finally:
+        srv.stop()
+
+
+def test_two_identical_sweeps_on_a_server_fit_each_job_once(server, tmp_path):
+    """On a server the launch is claimed in the store (a machine's file lock cannot reach the
+    other machines): the second launch says so in one line and exits 2."""
+    dirs = [o for o in store_overrides(tmp_path) if o.startswith("hydra.")]
+    args = ["-m", "split_seed=0,1,2", *TINY, *dirs, "tracking=server", "tracking.experiment=twice"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "RAY_"))}
+    env["MLFLOW_TRACKING_URI"] = server.url
+    run_cli("tracking=server", "tracking.experiment=twice", *TINY, *dirs, env=env)  # experiment
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "ebm-study"), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=600) + (p.returncode,) for p in procs]
+    assert sorted(code for *_, code in results) == [0, 2], [e[-2000:] for _, e, _ in results]
+    refused = next(err for _, err, code in results if code == 2)
+    assert "ebm-study: error: this sweep is already running (pid " in refused
+    runs = runs_of(client(server.url), "twice")
+    parents = [r for r in runs if r.data.tags.get("ebm_study.role") == "sweep"]
+    jobs = [r for r in runs if r.data.tags.get("mlflow.parentRunId")]
+    assert len(parents) == 1 and len(jobs) == 3
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+    tags = client(server.url).get_experiment_by_name("twice").tags
+    assert not [t for t in tags if t.startswith("ebm_study.launch.")]  # released at the end

@@ -11,11 +11,11 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from ebm_study import cli, report, settings, validate
+from ebm_study import cli, liveness, report, settings, validate
 from ebm_study.config import sweep_key, to_yaml
 from ebm_study.overrides import swept_keys
 from ebm_study.progress import Counts, Reporter, total_jobs
-from ebm_study.tracking import store, sweeps, tags
+from ebm_study.tracking import launches, runs, store, sweeps, tags
 
 log = logging.getLogger(__name__)
 PROG = "ebm-study"
@@ -33,24 +33,38 @@ class SweepRun(Callback):
         self.experiment_id: str | None = None
         self.parent_id: str | None = None
         self.progress: Reporter | None = None
+        self.claim: launches.Claim | None = None
+        self.heartbeat: liveness.Heartbeat | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        # Launchers pickle Hydra's callbacks with each job; the progress thread stays here.
-        return {**self.__dict__, "progress": None}
+        # Launchers pickle Hydra's callbacks with each job; the threads and the launch's claim
+        # stay in the launching process.
+        return {**self.__dict__, "progress": None, "claim": None, "heartbeat": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        # Before any job: a bad value, an absent server or a refused login stops the sweep at
-        # once with one line and exit 2 (Hydra turns a callback's exception into a warning;
-        # SystemExit passes).
+        # Before any job: a bad value, an absent server, a refused login or the same sweep
+        # already running elsewhere stops the sweep at once with one line and exit 2 (Hydra
+        # turns a callback's exception into a warning; SystemExit passes).
         with cli.user_errors(PROG):
             validate.check_config(config)
             self.experiment_id = store.connect(config.tracking)
-            self.parent_id = self._open_parent(config, self.experiment_id)
+            key = sweep_key(list(config.hydra.overrides.task), config)
+            self.claim = launches.claim(self.experiment_id, key)
+            atexit.register(self.claim.release)
+            self.parent_id = self._open_parent(config, self.experiment_id, key)
         # Hydra skips on_multirun_end when the sweep itself dies (Ctrl-C, a launcher error):
         # never leave the parent RUNNING.
         atexit.register(sweeps.end_if_running, self.parent_id, "KILLED")
         log.info("MLflow sweep run %s in %s", self.parent_id, store.describe_uri())
+        self.heartbeat = liveness.Heartbeat(self._beat).start()
         self.progress = self._start_progress(config, self.experiment_id, self.parent_id)
+
+    def _beat(self) -> None:
+        """The launch is alive: the parent's heartbeat, and a server claim's."""
+        if self.parent_id is not None:
+            runs.beat(self.parent_id)
+        if self.claim is not None:
+            self.claim.beat()
 
     @staticmethod
     def _start_progress(config: DictConfig, experiment_id: str, parent_id: str) -> Reporter:
@@ -65,13 +79,21 @@ class SweepRun(Callback):
         return reporter
 
     @staticmethod
-    def _open_parent(config: DictConfig, experiment_id: str) -> str:
-        """The parent run: this command's unfinished sweep, resumed, or a new one."""
+    def _open_parent(config: DictConfig, experiment_id: str, key: str) -> str:
+        """The parent run: this command's unfinished sweep, resumed, or a new one. Resumed, its
+        jobs left RUNNING by a launch that is gone are closed KILLED before new jobs start."""
         overrides = list(config.hydra.overrides.task)
         sweep_dir = str(config.hydra.sweep.dir)
-        key = sweep_key(overrides, config)
         resumed = None if config.study.rerun else sweeps.newest_sweep(experiment_id, key)
         if resumed:
+            orphans = sweeps.close_orphans(experiment_id, resumed, by="the resumed sweep")
+            if orphans:
+                log.warning(
+                    "closed %d run(s) KILLED that an earlier launch left RUNNING (its process "
+                    "is gone): %s",
+                    len(orphans),
+                    ", ".join(orphans[:5]) + (" ..." if len(orphans) > 5 else ""),
+                )
             sweeps.reopen_sweep(resumed, sweep_dir)
             log.info("resuming sweep run %s: finished jobs are reused", resumed)
             return resumed
@@ -89,6 +111,8 @@ class SweepRun(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self.progress is not None:
             self.progress.stop()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         if self.parent_id is None or self.experiment_id is None:
             return
         jobs = sweeps.jobs_frame(self.experiment_id, self.parent_id)
@@ -106,6 +130,8 @@ class SweepRun(Callback):
             tags.N_FAILED: failed,
         }
         sweeps.end_sweep(self.parent_id, "FAILED" if failed else "FINISHED", summary)
+        if self.claim is not None:
+            self.claim.release()
         log.info("sweep %s: %d finished, %d failed", self.parent_id, counts["FINISHED"], failed)
         if failed:
             self._report_failures(jobs, failed)

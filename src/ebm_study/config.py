@@ -174,9 +174,11 @@ def number(x: object) -> str:
 
 
 def interval(value: object, low: object, high: object) -> str:
-    """`0.461 (0.405–0.513)`: a value with its 95% interval."""
+    """`0.461 (0.405–0.513)`: a value with its 95% interval; `0.500 (no interval)` when the
+    value has none (too few runs), `n/a` when the value itself is undefined."""
     if low is None or (isinstance(low, float) and math.isnan(low)):
-        return number(value)
+        defined = isinstance(value, float | int) and math.isfinite(value)
+        return f"{number(value)} (no interval)" if defined else number(value)
     return f"{number(value)} ({number(low)}–{number(high)})"
 
 

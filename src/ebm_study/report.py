@@ -59,13 +59,16 @@ def compute(
     # Thousands of runs, or a far server, take a while: the tally shows how far it is.
     with progress.Tally(len(finished), "study: importance tables read") as tally:
         importances = sweeps.load_importances(finished["artifact_uri"].to_dict(), tally.advance)
-    return run_study(
+    study = run_study(
         finished,
         importances,
         study_settings,
         sweeps.swept_keys(parent),
         n_failed=len(jobs) - len(finished),
     )
+    errors = jobs[tags.ERROR].fillna("") if tags.ERROR in jobs else pd.Series(dtype=str)
+    study.orphaned = jobs.loc[errors.str.startswith("orphaned"), "run_name"].astype(str).tolist()
+    return study
 
 
 def publish(
@@ -76,13 +79,17 @@ def publish(
 ) -> Study:
     """Compute the study and log it on the parent run: metrics, tables, pictures, summary;
     and on each finished job, its setting's Phi (up to MAX_RUN_COPIES jobs)."""
-    if jobs is None:
+    # Jobs whose process is gone (kill -9, the OOM killer) would stay RUNNING for ever.
+    orphans = sweeps.close_orphans(experiment_id, parent_id, by="ebm-study-report")
+    if jobs is None or orphans:
         jobs = sweeps.jobs_frame(experiment_id, parent_id)
     study = compute(experiment_id, parent_id, study_settings, jobs)
     k = study.settings.top_k
     metrics = {
         name if name.startswith(tags.MEAN_PREFIX) else f"{tags.STABILITY_PREFIX}{name}": value
         for name, value in study.headline.items()
+        # No interval is logged where it means nothing (too few runs): absent, not a NaN.
+        if not ("_ci_" in name and math.isnan(value))
     }
     metrics[tags.N_AT_MAX_ROUNDS] = len(study.at_max_rounds)
     # Tables as people read them in the UI: 3 significant digits (the metrics keep them all).
@@ -152,6 +159,12 @@ def print_study(study: Study, parent_id: str) -> None:
         print(f"F1, precision and recall are about class {', '.join(study.positive_classes)}.")
     if study.n_failed:
         print(f"{study.n_failed} job run(s) did not finish and are left out.")
+    if study.orphaned:
+        print(
+            f"{len(study.orphaned)} of them were left RUNNING by a process that is gone and are "
+            f"closed KILLED: {', '.join(study.orphaned[:5])}"
+            + (" ..." if len(study.orphaned) > 5 else "")
+        )
     if study.at_max_rounds:
         print(
             f"{len(study.at_max_rounds)} run(s) had an outer bag boost to model.max_rounds "
@@ -179,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     parent = cli.select_sweep(args, cli.use_store(args))
     parent_id, experiment_id = parent.info.run_id, parent.info.experiment_id
+    if not args.no_log and sweeps.close_orphan_sweep(parent, by=PROG):
+        print(f"sweep run {parent_id} was left RUNNING by a launch that is gone: closed KILLED")
     chosen = sweep_settings(parent).replace(
         CLI_NAMES, top_k=args.top_k, terms=args.terms, rbo_p=args.rbo_p
     )

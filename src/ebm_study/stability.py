@@ -98,6 +98,37 @@ def nogueira_test(estimate: Estimate, phi0: float, n_sd: float = Z95) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# Intervals at few runs
+
+MIN_RUNS_FOR_INTERVAL = 3  # with 2 runs every interval above has zero width: none is given
+JACKKNIFE_BELOW = 10  # below this many runs the asymptotic variances are rough
+
+
+def sized_interval(estimate: Estimate, rows: np.ndarray, measure: Callable) -> Estimate:
+    """`estimate` (= `measure(rows)`, rows = runs) with an interval fit for its number of runs.
+
+    Below MIN_RUNS_FOR_INTERVAL runs, none (the value stands; its interval is undefined). From
+    there up to JACKKNIFE_BELOW runs, the leave-one-run-out jackknife (Efron & Stein 1981; Shao
+    & Tu 1995, ch. 2): variance (M-1)/M * sum_i (theta_(-i) - mean theta_(-)), and a t
+    interval on M-1 degrees of freedom, as the asymptotic variance is rough there. From
+    JACKKNIFE_BELOW runs, the estimator's own asymptotic interval, unchanged.
+    """
+    M = len(rows)
+    if not estimate.defined or M >= JACKKNIFE_BELOW:
+        return estimate
+    if M < MIN_RUNS_FOR_INTERVAL:
+        return Estimate(estimate.value, note=f"no interval with {M} runs")
+    from scipy import stats  # imported on use, as in `ranks`
+
+    left_out = np.array([measure(np.delete(rows, i, axis=0)).value for i in range(M)])
+    if np.isnan(left_out).any():  # a leave-one-out group where the measure is undefined
+        return Estimate(estimate.value, note=f"no interval with {M} runs")
+    variance = (M - 1) / M * float(np.sum((left_out - left_out.mean()) ** 2))
+    half = float(stats.t.ppf(0.975, M - 1)) * math.sqrt(variance)
+    return Estimate(estimate.value, estimate.value - half, estimate.value + half)
+
+
+# ---------------------------------------------------------------------------------------------
 # Pairwise similarities and the U-statistic interval of their mean
 
 

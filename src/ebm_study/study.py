@@ -39,6 +39,7 @@ class Study:
     seeds_name: str = "seeds"  # what run_seeds show: "split/model seed"
     positive_classes: list[str] = field(default_factory=list)  # what the runs' F1 is about
     score: str = "f1"  # the test score beside stability: f1, or r2 for regressions
+    orphaned: list[str] = field(default_factory=list)  # runs closed KILLED: process gone
 
 
 def score_metric(runs: pd.DataFrame) -> str:
@@ -89,8 +90,16 @@ def measures(scores: pd.DataFrame, settings: StudySettings) -> tuple[dict[str, f
     if not nog.defined and nog.note and nog.note not in " ".join(notes):
         notes.append(nog.note)
     kun = stability.kuncheva(Z)
-    jac = stability.jaccard(Z)
-    rbo = stability.rbo(values, settings.rbo_p)
+    # Intervals that mean something at this number of runs (stability.sized_interval).
+    nog = stability.sized_interval(nog, Z, stability.nogueira)
+    jac = stability.sized_interval(stability.jaccard(Z), Z, stability.jaccard)
+    rbo = stability.sized_interval(
+        stability.rbo(values, settings.rbo_p),
+        values,
+        lambda rows: stability.rbo(rows, settings.rbo_p),
+    )
+    if nog.defined and math.isnan(nog.ci_low) and nog.note not in " ".join(notes):
+        notes.append(f"{nog.note}: intervals need at least {stability.MIN_RUNS_FOR_INTERVAL}")
     conc = stability.kendall_w(stability.ranks(values))
     gap = stability.boundary_gap(values, k)
     row = {
@@ -343,6 +352,13 @@ def summary_markdown(study: Study) -> str:
         )
     if study.n_failed:
         lines.append(f"- {study.n_failed} run(s) failed and are left out of the study.")
+    if study.orphaned:
+        names = ", ".join(study.orphaned[:5]) + (" ..." if len(study.orphaned) > 5 else "")
+        lines.append(
+            f"- {len(study.orphaned)} of them were left RUNNING by a process that was gone "
+            f"(killed, out of memory, a lost machine) and are closed KILLED (tag "
+            f"`ebm_study.orphaned`): {names}. Run the sweep's command again to fit them."
+        )
     if study.at_max_rounds:
         names = ", ".join(study.run_names.get(r, r) for r in study.at_max_rounds[:5])
         more = f" and {len(study.at_max_rounds) - 5} more" if len(study.at_max_rounds) > 5 else ""

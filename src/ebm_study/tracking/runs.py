@@ -6,6 +6,7 @@ import functools
 import socket
 import subprocess
 import sys
+import time
 import traceback
 import warnings
 from collections.abc import Iterator, Mapping
@@ -20,9 +21,10 @@ from matplotlib.figure import Figure
 from mlflow.data.code_dataset_source import CodeDatasetSource
 from mlflow.entities import RunStatus
 from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, OmegaConf
 
-from ebm_study import interrupts
+from ebm_study import interrupts, liveness
 from ebm_study.config import PROJECT_ROOT, mask_overrides, mask_uri
 from ebm_study.tracking import tags
 
@@ -44,15 +46,25 @@ def job_run(
         experiment_id=experiment_id,
         run_name=name,
         parent_run_id=parent_id,
-        tags={tags.ROLE: tags.ROLE_JOB, **provenance_tags(), **run_tags},
+        tags={
+            tags.ROLE: tags.ROLE_JOB,
+            **provenance_tags(),
+            tags.PROCESS: liveness.token(),
+            **run_tags,
+        },
     )
+    # While it runs, a heartbeat says so to a resume or report on another machine, which
+    # cannot look this process up (liveness.py); a run whose process dies stops beating.
+    heartbeat = liveness.Heartbeat(functools.partial(beat, run.info.run_id)).start()
     try:
         with quiet_mlflow_hints():
             yield run.info.run_id
     except (KeyboardInterrupt, SystemExit):
+        heartbeat.stop()
         _end_interrupted()
         raise
     except BaseException as err:
+        heartbeat.stop()
         if interrupts.received():
             _end_interrupted()
             raise KeyboardInterrupt("interrupted") from err
@@ -62,8 +74,14 @@ def job_run(
         mlflow.end_run(RunStatus.to_string(RunStatus.FAILED))
         raise
     else:
+        heartbeat.stop()
         mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
         interrupts.check()  # a complete fit is kept; the job stops here all the same
+
+
+def beat(run_id: str) -> None:
+    """Renew a run's heartbeat: now, in seconds since the epoch."""
+    MlflowClient().set_tag(run_id, tags.HEARTBEAT, f"{time.time():.0f}")
 
 
 def _end_interrupted() -> None:

@@ -40,6 +40,7 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
     """
     uri, name = str(tracking_cfg["uri"]), str(tracking_cfg["experiment"])
     use(uri)
+    wait_for_server(tracking_cfg.get("retry_seconds"))
     if (uri, name) in _experiments:
         return _experiments[uri, name]
     if uri.startswith(("http://", "https://")):
@@ -51,6 +52,28 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
         if uri.startswith(SQLITE):
             _write_ahead_log(uri.removeprefix(SQLITE))
     return _experiments[uri, name]
+
+
+def retries_for(seconds: float, factor: int = 2, longest: float = 120.0) -> int:
+    """How many retries MLflow's client (urllib3's Retry: no pause before the first retry,
+    then factor x 2^(n-1) seconds, at most `longest`) needs to keep trying for `seconds`."""
+    waited, retries = 0.0, 0
+    while waited < seconds:
+        retries += 1
+        waited += 0.0 if retries == 1 else min(longest, factor * 2 ** (retries - 1))
+    return retries
+
+
+def wait_for_server(seconds: object) -> None:
+    """Let MLflow's client retry a server that stopped answering for `seconds` (the setting
+    `tracking.retry_seconds`), unless MLFLOW_HTTP_REQUEST_MAX_RETRIES is set. Set in the
+    environment, so the jobs a launcher starts in other processes inherit it."""
+    if seconds is None or "MLFLOW_HTTP_REQUEST_MAX_RETRIES" in os.environ:
+        return
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise UserError(f"tracking.retry_seconds={seconds!r} must be a number of seconds >= 0")
+    os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "2"
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(retries_for(float(seconds)))
 
 
 def use(uri: str) -> None:

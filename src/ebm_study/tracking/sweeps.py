@@ -21,6 +21,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.tracking.context.registry import resolve_tags
 
+from ebm_study import liveness
 from ebm_study.config import mask_overrides
 from ebm_study.tracking import bulk, tags
 from ebm_study.tracking.runs import provenance_tags
@@ -57,6 +58,7 @@ def start_sweep(
             tags.SWEEP_KEY: key,
             **study_tags,
             **provenance_tags(),
+            tags.PROCESS: liveness.token(),
         }
     )
     run = client.create_run(experiment_id, run_name=name[:250], tags=run_tags)
@@ -70,7 +72,66 @@ def reopen_sweep(parent_id: str, sweep_dir: str) -> None:
     """Make a finished or interrupted sweep run the parent of a new launch of its command."""
     client = MlflowClient()
     client.set_tag(parent_id, tags.SWEEP_DIR, sweep_dir)
+    client.set_tag(parent_id, tags.PROCESS, liveness.token())
     client.update_run(parent_id, status="RUNNING")
+
+
+def is_alive(run: Run) -> bool:
+    """Whether the process that holds a RUNNING run is still there (liveness.is_alive)."""
+    beat = run.data.tags.get(tags.HEARTBEAT)
+    return liveness.is_alive(run.data.tags.get(tags.PROCESS), float(beat) if beat else None)
+
+
+def close_orphans(experiment_id: str, parent_id: str, by: str) -> list[str]:
+    """Close KILLED every job of the sweep still RUNNING whose process is gone (a launch killed
+    with `kill -9`, a worker the OOM killer took, a lost machine), with an `error` tag saying
+    why and when and `by` whom; returns their run names. A run alive on another machine keeps
+    running (liveness.py)."""
+    client = MlflowClient()
+    closed = []
+    running = client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{tags.PARENT}` = '{parent_id}' and attributes.status = 'RUNNING'",
+        max_results=_ALL,
+    )
+    for child in running:
+        if is_alive(child):
+            continue
+        _close_orphan(client, child, by)
+        closed.append(child.info.run_name)
+    return closed
+
+
+def close_orphan_sweep(parent: Run, by: str) -> bool:
+    """Close a sweep's parent run left RUNNING by a launch whose process is gone, with its
+    counts; True if it was."""
+    if parent.info.status != "RUNNING" or is_alive(parent):
+        return False
+    jobs = jobs_frame(parent.info.experiment_id, parent.info.run_id)
+    status = jobs["status"] if len(jobs) else pd.Series(dtype=str)
+    finished = int((status == "FINISHED").sum())
+    counts = {
+        tags.N_RUNS: len(jobs),
+        tags.N_FINISHED: finished,
+        tags.N_FAILED: len(jobs) - finished,
+    }
+    MlflowClient().log_batch(
+        parent.info.run_id, metrics=[Metric(k, float(v), _now_ms(), 0) for k, v in counts.items()]
+    )
+    _close_orphan(MlflowClient(), parent, by)
+    return True
+
+
+def _close_orphan(client: MlflowClient, run: Run, by: str) -> None:
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    holder = liveness.describe(run.data.tags.get(tags.PROCESS, "?|||"))
+    client.set_tag(
+        run.info.run_id,
+        tags.ERROR,
+        f"orphaned: left RUNNING by {holder}, which was gone; closed KILLED by {by} at {when}",
+    )
+    client.set_tag(run.info.run_id, tags.ORPHANED, when)
+    client.set_terminated(run.info.run_id, status="KILLED")
 
 
 def newest_sweep(experiment_id: str, key: str | None = None) -> str | None:
@@ -311,6 +372,14 @@ def end_sweep(parent_id: str, status: str, counts: Mapping[str, float]) -> None:
     client.set_terminated(parent_id, status=status)
 
 
+# Why a job still RUNNING when its launch ends is closed: Ctrl-C, a kill, or (joblib) one worker
+# killed, which ends the whole launch with joblib's TerminatedWorkerError.
+STOPPED_SWEEP = (
+    "interrupted: the sweep stopped before this job ended (a stop signal, or a worker process "
+    "killed, e.g. out of memory); run the same command again to fit it"
+)
+
+
 def end_if_running(run_id: str, status: str = "KILLED") -> None:
     """Close a sweep that never reached its end, and any of its jobs left RUNNING (a worker
     process killed mid-job cannot close its own run)."""
@@ -321,7 +390,7 @@ def end_if_running(run_id: str, status: str = "KILLED") -> None:
             return
         for child in sweep_children(parent.info.experiment_id, run_id):
             if child.info.status == "RUNNING":
-                client.set_tag(child.info.run_id, tags.ERROR, "interrupted")
+                client.set_tag(child.info.run_id, tags.ERROR, STOPPED_SWEEP)
                 client.set_terminated(child.info.run_id, status=status)
         client.set_terminated(run_id, status=status)
     except MlflowException as err:  # the store went away; nothing more we can do

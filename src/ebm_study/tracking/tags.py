@@ -17,6 +17,9 @@ CONFIG_KEY = "config_key"  # a hash of the setting without its seeds: runs of on
 SETTING = "setting"  # the same, readable: `learning_rate=0.05` (what "group by" shows)
 RUN_KEY = "ebm_study.run_key"  # setting and seeds: runs with one run_key are the same fit
 HOST = "ebm_study.host"  # the machine that ran it
+PROCESS = "ebm_study.process"  # host|boot id|pid|start ticks of the process running it
+HEARTBEAT = "ebm_study.heartbeat"  # seconds since the epoch, renewed while it runs
+ORPHANED = "ebm_study.orphaned"  # when a run left RUNNING by a gone process was closed
 POSITIVE_CLASS = "positive_class"  # the class a two-class run's F1, precision, recall are about
 TASK = "ebm_study.task"  # classification or regression: the `task` param, `auto` resolved
 LAUNCHER = "ebm_study.launcher"  # the Hydra launcher that ran a sweep's job: BasicLauncher, ...
