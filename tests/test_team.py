@@ -338,7 +338,8 @@ def test_an_authorised_user_sweeps_and_promotes_and_others_cannot_write_there(
     assert bob.returncode == 2
     assert bob.stderr.strip().splitlines()[-1] == (
         f"ebm-study: error: the tracking server at {auth_server.url} does not let user bob do "
-        "this (/api/2.0/mlflow/runs/create): permission denied; ask its admin for EDIT on the "
+        "this (/api/2.0/mlflow/experiments/set-experiment-tag): permission denied; ask its "
+        "admin for EDIT on the "
         "experiment (or MANAGE on the registered model)"
     )
     assert len(runs_of(admin, "alices")) == 3
