@@ -43,3 +43,42 @@ def test_chart_has_every_term_top_first(fitted):
     assert ax.yaxis_inverted()
     # Tall enough for every label: at least a quarter inch a term.
     assert fig.get_figheight() >= 0.25 * len(table)
+
+
+@pytest.fixture(scope="module")
+def bagged():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    ebm = ExplainableBoostingClassifier(
+        interactions=2, outer_bags=6, max_rounds=300, n_jobs=1, random_state=0
+    )
+    return ebm.fit(X, y)
+
+
+def test_per_bag_importances_average_back_to_interprets(bagged):
+    bags = importance.per_bag(bagged)
+    assert bags.shape == (6, len(bagged.term_names_))
+    # The same definition on the bags' averaged scores is term_importances() itself.
+    averaged = [
+        np.abs(np.mean(s, axis=0)).reshape(-1) @ np.asarray(w).reshape(-1) / np.sum(w)
+        for s, w in zip(bagged.bagged_scores_, bagged.bin_weights_, strict=True)
+    ]
+    assert np.allclose(averaged, bagged.term_importances("avg_weight"), rtol=1e-9, atol=1e-12)
+    assert np.all(bags.mean(axis=0) >= np.asarray(averaged) - 1e-12)  # |mean| <= mean |.|
+
+
+def test_the_table_carries_the_bags_spread_and_top_k_shares(bagged):
+    table = importance.table(bagged, top_k=5)
+    assert list(table.columns)[-3:] == ["importance_low", "importance_high", "p_top_k"]
+    assert np.all(table["importance_low"] <= table["importance_high"])
+    assert table["p_top_k"].between(0, 1).all() and table["p_top_k"].sum() == pytest.approx(5)
+    bags = importance.per_bag(bagged)
+    from ebm_study import stability
+
+    expected = stability.nogueira(stability.top_k(bags, 5)).value
+    assert importance.within_run_stability(bagged, 5) == expected
+    chart = importance.bar_chart(table, top_k=5)
+    ax = chart.axes[0]
+    assert any(line.get_linestyle() == "--" for line in ax.get_lines())  # the top-k cut
+    from matplotlib.container import ErrorbarContainer
+
+    assert any(isinstance(c, ErrorbarContainer) for c in ax.containers)  # the bags' range

@@ -48,8 +48,13 @@ def test_a_command_line_change_is_named_as_the_user_typed_it():
 
 
 def test_tags_round_trip_and_missing_tags_fall_back():
-    chosen = StudySettings(top_k=3, terms="mains", rbo_p=0.9)
-    assert chosen.to_tags() == {"study.top_k": "3", "study.terms": "mains", "study.rbo_p": "0.9"}
+    chosen = StudySettings(top_k=3, terms="mains", rbo_p=0.9, corr_threshold=None)
+    assert chosen.to_tags() == {
+        "study.top_k": "3",
+        "study.terms": "mains",
+        "study.rbo_p": "0.9",
+        "study.corr_threshold": "None",
+    }
     assert settings.from_tags(chosen.to_tags(), fallback=lambda: pytest.fail("not needed")) == (
         chosen
     )

@@ -20,7 +20,7 @@ from ebm_study.train import launcher_name, parallel_jobs, train
 
 METRICS = {
     *("accuracy", "f1", "precision", "recall", "roc_auc", "log_loss"),
-    *("fit_seconds", "boosting_rounds_max", "bags_at_max_rounds"),
+    *("fit_seconds", "boosting_rounds_max", "bags_at_max_rounds", "stability_within_run"),
 }
 
 

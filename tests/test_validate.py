@@ -22,6 +22,7 @@ BAD_CONFIG = [
     ("top_k=0", "top_k=0 must be a whole number >= 1"),
     ("study.terms=pairs", "study.terms='pairs' is unknown; allowed: all, mains"),
     ("study.rbo_p=2", "study.rbo_p=2 must be a number between 0 and 1"),
+    ("study.corr_threshold=1.5", "study.corr_threshold=1.5 must be a number in (0, 1]"),
     ("task=forecast", "task='forecast' is unknown; allowed: auto, classification, regression"),
 ]
 

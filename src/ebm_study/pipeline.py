@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from omegaconf import DictConfig
 
-from ebm_study import data, metrics, model, validate
-from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, FIT_SECONDS
+from ebm_study import data, importance, metrics, model, validate
+from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, FIT_SECONDS, WITHIN_RUN
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ def prepare(cfg: DictConfig) -> Prepared:
 def fit_and_score(cfg: DictConfig, prepared: Prepared) -> tuple[model.EBM, dict[str, float]]:
     """Build the EBM the `model` group describes for the task (stated categorical columns
     nominal), fit it on the training rows, and score it on the test rows; the scores include
-    `fit_seconds` and how far the bags boosted (`model.boosting_rounds`)."""
+    `fit_seconds`, how far the bags boosted (`model.boosting_rounds`) and how settled the top k
+    is across the run's own bags (`stability_within_run`)."""
     table, split = prepared.table, prepared.split
     categorical = list(cfg.data.get("categorical") or [])
     ebm = model.build(cfg.model, list(table.X.columns), categorical, prepared.task)
@@ -52,7 +53,8 @@ def fit_and_score(cfg: DictConfig, prepared: Prepared) -> tuple[model.EBM, dict[
     ebm, seconds = model.fit(ebm, split.X_train, split.y_train)
     scores = metrics.evaluate(ebm, split.X_test, split.y_test, prepared.positive, prepared.task)
     rounds = model.boosting_rounds(ebm)
-    return ebm, {**scores, FIT_SECONDS: seconds, **rounds}
+    within = importance.within_run_stability(ebm, cfg.top_k)
+    return ebm, {**scores, FIT_SECONDS: seconds, **rounds, WITHIN_RUN: within}
 
 
 def capped_bags_warning(cfg: DictConfig, scores: dict[str, float]) -> str | None:

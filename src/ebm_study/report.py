@@ -13,12 +13,12 @@ import sys
 
 import pandas as pd
 
-from ebm_study import cli, plots, progress, settings
+from ebm_study import cli, pipeline, plots, progress, redundancy, settings
 from ebm_study.config import compose_default
 from ebm_study.errors import UserError
 from ebm_study.settings import StudySettings
 from ebm_study.study import Study, headline_sentence, run_study, settings_table, summary_markdown
-from ebm_study.tracking import store, sweeps, tags
+from ebm_study.tracking import runs, store, sweeps, tags
 
 log = logging.getLogger(__name__)
 PROG = "ebm-study-report"
@@ -65,10 +65,25 @@ def compute(
         study_settings,
         sweeps.swept_keys(parent),
         n_failed=len(jobs) - len(finished),
+        twins=near_twins(finished.index[0], study_settings.corr_threshold),
     )
     errors = jobs[tags.ERROR].fillna("") if tags.ERROR in jobs else pd.Series(dtype=str)
     study.orphaned = jobs.loc[errors.str.startswith("orphaned"), "run_name"].astype(str).tolist()
     return study
+
+
+def near_twins(run_id: str, threshold: float | None) -> pd.DataFrame | None:
+    """The near-twin features of a sweep, from the training rows of one of its runs (its
+    logged config says which data and split): None when grouping is off or the data cannot
+    be read (a moved CSV), with a warning; the study then has no correlation-aware measure."""
+    if threshold is None:
+        return None
+    try:
+        prepared = pipeline.prepare(runs.run_config(run_id))
+    except Exception as err:  # noqa: BLE001 - the rest of the study stands without it
+        log.warning("near-twin features not grouped: %s: %s", type(err).__name__, err)
+        return None
+    return redundancy.groups(prepared.split.X_train, threshold)
 
 
 def publish(
@@ -97,7 +112,9 @@ def publish(
         tags.STABILITY_BY_CONFIG: rounded(study.by_config),
         tags.TOPK_FREQUENCY: rounded(study.topk_frequency),
     }
-    runs = list(study.ranks.index)
+    if study.twins is not None:
+        tables[tags.TERM_GROUPS] = rounded(study.twins)
+    ordered = list(study.ranks.index)
     figures = {
         tags.TOPK_FREQUENCY_CHART: plots.topk_frequency_chart(
             study.topk_frequency, k, study.n_runs
@@ -105,8 +122,8 @@ def publish(
         tags.RANK_HEATMAP: plots.rank_heatmap(
             study.ranks,
             k,
-            [study.run_seeds.get(r, r) for r in runs],
-            [study.run_settings.get(r, "") for r in runs],
+            [study.run_seeds.get(r, r) for r in ordered],
+            [study.run_settings.get(r, "") for r in ordered],
             study.seeds_name,
         ),
         tags.STABILITY_VS_SCORE.format(score=study.score): plots.stability_vs_score(

@@ -23,18 +23,30 @@ from ebm_study.tracking import tags
 TERMS = ("all", "mains")  # all: pair terms compete for the top k; mains: main effects only
 
 # How each setting is spelled in the config (the default) and where it is stored on a run.
-CONFIG_NAMES = {"top_k": "top_k", "terms": "study.terms", "rbo_p": "study.rbo_p"}
-TAGS = {"top_k": tags.STUDY_TOP_K, "terms": tags.STUDY_TERMS, "rbo_p": tags.STUDY_RBO_P}
+CONFIG_NAMES = {
+    "top_k": "top_k",
+    "terms": "study.terms",
+    "rbo_p": "study.rbo_p",
+    "corr_threshold": "study.corr_threshold",
+}
+TAGS = {
+    "top_k": tags.STUDY_TOP_K,
+    "terms": tags.STUDY_TERMS,
+    "rbo_p": tags.STUDY_RBO_P,
+    "corr_threshold": tags.STUDY_CORR_THRESHOLD,
+}
 
 
 @dataclass(frozen=True)
 class StudySettings:
     """top_k terms count as "on top"; terms=mains leaves pair terms out; rbo_p is rank-biased
-    overlap's persistence (0.8: about 86% of the weight on the top 5)."""
+    overlap's persistence (0.8: about 86% of the weight on the top 5); features whose absolute
+    Spearman correlation reaches corr_threshold are near-twins (None: no grouping)."""
 
     top_k: int
     terms: str
     rbo_p: float
+    corr_threshold: float | None = 0.9
 
     def __post_init__(self) -> None:
         check(dataclasses.asdict(self))
@@ -77,18 +89,31 @@ def _problem(key: str, value: object) -> str | None:
     if key == "rbo_p":
         ok = is_finite(value) and 0 < value < 1
         return None if ok else "must be a number between 0 and 1 (exclusive)"
+    if key == "corr_threshold":
+        ok = value is None or (is_finite(value) and 0 < value <= 1)
+        return None if ok else "must be a number in (0, 1], or null to switch grouping off"
     raise KeyError(f"no study setting {key!r}")
 
 
 def from_config(cfg: DictConfig) -> StudySettings:
     """The settings a composed config gives, checked as they are (never coerced)."""
-    return StudySettings(top_k=cfg.top_k, terms=cfg.study.terms, rbo_p=cfg.study.rbo_p)
+    return StudySettings(
+        top_k=cfg.top_k,
+        terms=cfg.study.terms,
+        rbo_p=cfg.study.rbo_p,
+        corr_threshold=cfg.study.get("corr_threshold", 0.9),
+    )
 
 
 def from_tags(run_tags: Mapping[str, str], fallback: Callable[[], StudySettings]) -> StudySettings:
     """The settings a sweep's parent run was studied with; `fallback()` gives any it does not
     record (sweeps made by other tools)."""
-    parse = {"top_k": int, "terms": str, "rbo_p": float}
+    parse = {
+        "top_k": int,
+        "terms": str,
+        "rbo_p": float,
+        "corr_threshold": lambda v: None if v == "None" else float(v),
+    }
     values = {key: parse[key](run_tags[tag]) for key, tag in TAGS.items() if tag in run_tags}
     missing = {key: getattr(fallback(), key) for key in TAGS if key not in values}
     return StudySettings(**values, **missing)

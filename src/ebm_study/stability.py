@@ -104,6 +104,26 @@ MIN_RUNS_FOR_INTERVAL = 3  # with 2 runs every interval above has zero width: no
 JACKKNIFE_BELOW = 10  # below this many runs the asymptotic variances are rough
 
 
+def jackknife(estimate: Estimate, rows: np.ndarray, measure: Callable) -> Estimate:
+    """`estimate` (= `measure(rows)`) with the leave-one-run-out jackknife's 95% interval
+    (Efron & Stein 1981; Shao & Tu 1995, ch. 2): variance (M-1)/M sum_i (theta_(-i) -
+    mean)^2, t quantile on M-1 degrees of freedom. No interval below MIN_RUNS_FOR_INTERVAL
+    runs or where a leave-one-out value is undefined."""
+    M = len(rows)
+    if not estimate.defined:
+        return estimate
+    if M < MIN_RUNS_FOR_INTERVAL:
+        return Estimate(estimate.value, note=f"no interval with {M} runs")
+    from scipy import stats  # imported on use, as in `ranks`
+
+    left_out = np.array([measure(np.delete(rows, i, axis=0)).value for i in range(M)])
+    if np.isnan(left_out).any():
+        return Estimate(estimate.value, note=f"no interval with {M} runs")
+    variance = (M - 1) / M * float(np.sum((left_out - left_out.mean()) ** 2))
+    half = float(stats.t.ppf(0.975, M - 1)) * math.sqrt(variance)
+    return Estimate(estimate.value, estimate.value - half, estimate.value + half)
+
+
 def sized_interval(estimate: Estimate, rows: np.ndarray, measure: Callable) -> Estimate:
     """`estimate` (= `measure(rows)`, rows = runs) with an interval fit for its number of runs.
 
@@ -113,19 +133,35 @@ def sized_interval(estimate: Estimate, rows: np.ndarray, measure: Callable) -> E
     interval on M-1 degrees of freedom, as the asymptotic variance is rough there. From
     JACKKNIFE_BELOW runs, the estimator's own asymptotic interval, unchanged.
     """
-    M = len(rows)
-    if not estimate.defined or M >= JACKKNIFE_BELOW:
+    if len(rows) >= JACKKNIFE_BELOW:
         return estimate
-    if M < MIN_RUNS_FOR_INTERVAL:
-        return Estimate(estimate.value, note=f"no interval with {M} runs")
-    from scipy import stats  # imported on use, as in `ranks`
+    return jackknife(estimate, rows, measure)
 
-    left_out = np.array([measure(np.delete(rows, i, axis=0)).value for i in range(M)])
-    if np.isnan(left_out).any():  # a leave-one-out group where the measure is undefined
-        return Estimate(estimate.value, note=f"no interval with {M} runs")
-    variance = (M - 1) / M * float(np.sum((left_out - left_out.mean()) ** 2))
-    half = float(stats.t.ppf(0.975, M - 1)) * math.sqrt(variance)
-    return Estimate(estimate.value, estimate.value - half, estimate.value + half)
+
+def nogueira_corr(Z: np.ndarray, C: np.ndarray) -> Estimate:
+    """The correlation-aware stability of Sechidis, Papangelou, Nogueira, Weatherall & Brown
+    (ECML-PKDD 2019): Phi_C = 1 - sum(C o S) / sum(C o Sigma0), S the unbiased covariance of
+    Z's columns, Sigma0 its expectation under random selection of the same sizes (kbar/d
+    (1 - kbar/d) on the diagonal, mean(k_i (k_i - 1))/(d (d - 1)) - (kbar/d)^2 off it), C the
+    0/1 redundancy matrix: swaps between redundant terms count as agreement. With C = I it is
+    Nogueira's Phi, returned as `nogueira` computes it. No interval here (`jackknife`)."""
+    Z = np.asarray(Z, dtype=float)
+    C = np.asarray(C, dtype=float)
+    if np.array_equal(C, np.eye(len(C))):
+        plain = nogueira(Z)
+        return Estimate(plain.value, note=plain.note)
+    M, d = Z.shape
+    if M < 2:
+        return Estimate.undefined("needs at least 2 runs")
+    k = Z.sum(axis=1)
+    kbar = k.mean()
+    if kbar == 0 or kbar == d:
+        return Estimate.undefined("undefined: every run selects every term or none")
+    S = np.cov(Z, rowvar=False, ddof=1)
+    off = float(np.mean(k * (k - 1))) / (d * (d - 1)) - (kbar / d) ** 2
+    sigma0 = np.full((d, d), off)
+    np.fill_diagonal(sigma0, (kbar / d) * (1 - kbar / d))
+    return Estimate(float(1 - np.sum(C * S) / np.sum(C * sigma0)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,11 +12,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ebm_study import stability
+from ebm_study import redundancy, stability
 from ebm_study.config import SEEDS, interval, number, setting_label, short_names
 from ebm_study.metrics import SCORE
 from ebm_study.settings import StudySettings
-from ebm_study.tracking.tags import BAGS_AT_MAX_ROUNDS, CONFIG_KEY, POSITIVE_CLASS, TASK
+from ebm_study.tracking.tags import (
+    BAGS_AT_MAX_ROUNDS,
+    CONFIG_KEY,
+    POSITIVE_CLASS,
+    TASK,
+    WITHIN_RUN,
+)
 
 RELIABLE = 0.9  # a term in at least this share of top-k sets is "reliably" on top
 
@@ -40,6 +46,7 @@ class Study:
     positive_classes: list[str] = field(default_factory=list)  # what the runs' F1 is about
     score: str = "f1"  # the test score beside stability: f1, or r2 for regressions
     orphaned: list[str] = field(default_factory=list)  # runs closed KILLED: process gone
+    twins: pd.DataFrame | None = None  # near-twin groups: group, term, max_abs_corr, share
 
 
 def score_metric(runs: pd.DataFrame) -> str:
@@ -77,8 +84,16 @@ def score_matrix(importances: pd.DataFrame, terms: str = "all") -> pd.DataFrame:
     return matrix
 
 
-def measures(scores: pd.DataFrame, settings: StudySettings) -> tuple[dict[str, float], list[str]]:
-    """Every set measure of one group of runs, and notes on those that are undefined."""
+# The correlation-aware Phi's jackknife recomputes it once a run: past this many runs the
+# interval is left out (the value stays).
+MAX_RUNS_FOR_CORR_INTERVAL = 2000
+
+
+def measures(
+    scores: pd.DataFrame, settings: StudySettings, C: np.ndarray | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """Every set measure of one group of runs, and notes on those that are undefined. `C` is
+    the redundancy matrix over the score columns (None: no grouping, Phi_C undefined)."""
     values = scores.to_numpy(dtype=float)
     M, d = values.shape
     k = settings.top_k
@@ -100,6 +115,16 @@ def measures(scores: pd.DataFrame, settings: StudySettings) -> tuple[dict[str, f
     )
     if nog.defined and math.isnan(nog.ci_low) and nog.note not in " ".join(notes):
         notes.append(f"{nog.note}: intervals need at least {stability.MIN_RUNS_FOR_INTERVAL}")
+    if C is None:
+        corr = stability.Estimate.undefined("no grouping of features")
+    else:
+
+        def phi_c(rows: np.ndarray) -> stability.Estimate:
+            return stability.nogueira_corr(rows, C)
+
+        corr = phi_c(Z)
+        if M <= MAX_RUNS_FOR_CORR_INTERVAL:
+            corr = stability.jackknife(corr, Z, phi_c)
     conc = stability.kendall_w(stability.ranks(values))
     gap = stability.boundary_gap(values, k)
     row = {
@@ -107,6 +132,9 @@ def measures(scores: pd.DataFrame, settings: StudySettings) -> tuple[dict[str, f
         "nogueira": nog.value,
         "nogueira_ci_low": nog.ci_low,
         "nogueira_ci_high": nog.ci_high,
+        "nogueira_corr": corr.value,
+        "nogueira_corr_ci_low": corr.ci_low,
+        "nogueira_corr_ci_high": corr.ci_high,
         "kuncheva": kun.value,
         "jaccard": jac.value,
         "jaccard_ci_low": jac.ci_low,
@@ -188,12 +216,14 @@ def run_study(
     settings: StudySettings,
     swept: list[str] | None = None,
     n_failed: int = 0,
+    twins: pd.DataFrame | None = None,
 ) -> Study:
     """The whole study of a sweep.
 
     `runs` is indexed by run_id with columns config_key, split_seed, model_seed, the test
     score (f1, or r2 for regressions: `score_metric`) and the swept params; `importances` is
-    the long table of every finished run's importance.
+    the long table of every finished run's importance; `twins` the near-twin features
+    (redundancy.groups; None when the data could not be read: no correlation-aware measure).
     """
     score = score_metric(runs)
     scored = pd.to_numeric(runs.get(score, pd.Series(math.nan, index=runs.index)), errors="coerce")
@@ -204,15 +234,20 @@ def run_study(
     )
     scores = score_matrix(importances, settings.terms).reindex(runs.index).fillna(0.0)
     kinds = importances.drop_duplicates("term").set_index("term")["kind"]
-    headline, notes = measures(scores, settings)
+    C = None if twins is None else redundancy.redundancy_matrix(list(scores.columns), twins)
+    headline, notes = measures(scores, settings, C)
     headline.update(seed_attribution(scores, runs, settings))
     headline[f"mean_{score}"] = float(scored.mean())
+    within = pd.to_numeric(
+        runs.get(WITHIN_RUN, pd.Series(math.nan, index=runs.index)), errors="coerce"
+    )
+    headline["within_run"] = float(within.mean()) if within.notna().any() else math.nan
     capped = runs_at_max_rounds(runs)
 
     labels = setting_labels(runs, swept or [])
     rows = []
     for key, members in runs.groupby(CONFIG_KEY, sort=False):
-        row, _ = measures(scores.loc[members.index], settings)
+        row, _ = measures(scores.loc[members.index], settings, C)
         row.update(seed_attribution(scores.loc[members.index], runs, settings))
         values = scored[members.index]
         low, high = mean_interval(values)
@@ -225,6 +260,9 @@ def run_study(
                 "setting": labels[str(key)],
                 **params,
                 **row,
+                "within_run": float(within[members.index].mean())
+                if within[members.index].notna().any()
+                else math.nan,
                 f"mean_{score}": values.mean(),
                 f"sd_{score}": values.std(ddof=1) if len(values) > 1 else 0.0,
                 f"{score}_ci_low": low,
@@ -256,7 +294,22 @@ def run_study(
         if POSITIVE_CLASS in runs
         else [],
         score=score,
+        twins=None if twins is None else twin_shares(twins, scores, settings.top_k),
     )
+
+
+def twin_shares(twins: pd.DataFrame, scores: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The groups with `share_topk`: the share of runs whose top k holds at least one term of
+    the group (a pair term counts for the groups of its features)."""
+    Z = stability.top_k(scores.to_numpy(float), k)
+    share = {}
+    for group, members in twins.groupby("group"):
+        names = set(members["term"])
+        hit = [any(f in names for f in redundancy.features_of(t)) for t in scores.columns]
+        share[group] = (
+            float(Z[:, np.array(hit, dtype=bool)].any(axis=1).mean()) if any(hit) else 0.0
+        )
+    return twins.assign(share_topk=twins["group"].map(share))
 
 
 def mean_interval(values: pd.Series) -> tuple[float, float]:
@@ -324,6 +377,9 @@ def summary_markdown(study: Study) -> str:
         )
 
     lines = [f"## Top-{k} stability", "", headline_sentence(study), ""]
+    twins = twin_sentences(study)
+    if twins:
+        lines += [*twins, ""]
     lines += [
         f"- Reliably in the top {k} (at least {RELIABLE:.0%} of runs): {listed(reliable)}.",
         f"- Swapping places (in some top-{k} sets, not in others): {listed(swapping)}.",
@@ -333,6 +389,19 @@ def summary_markdown(study: Study) -> str:
         f"- Median gap between the {k}th and {k + 1}th importance: {_fmt(h['topk_gap_median'])}"
         " (near 0: the boundary is nearly a tie).",
     ]
+    within = h.get("within_run", math.nan)
+    if not math.isnan(within) and not math.isnan(h["nogueira"]):
+        verdict = (
+            "each model's own bags agree more than retrains do: more seeds (or a consensus "
+            "model) say more than more bags"
+            if within > h["nogueira"]
+            else "each model's own bags already disagree as much: more seeds cannot make one "
+            "run's top k trustworthy; more bags or a consensus model can"
+        )
+        lines.append(
+            f"- Within one run: Phi over each run's outer bags averages {_fmt(within)} "
+            f"(`stability_within_run`) against {_fmt(h['nogueira'])} across runs; {verdict}."
+        )
     split, model = h.get("nogueira_split_seed", math.nan), h.get("nogueira_model_seed", math.nan)
     if not (math.isnan(split) and math.isnan(model)):
         lines.append(
@@ -374,6 +443,40 @@ def summary_markdown(study: Study) -> str:
     return "\n".join(lines) + "\n"
 
 
+def twin_sentences(study: Study) -> list[str]:
+    """The near-twin groups in words, leading with those the top k always draws one from."""
+    twins = study.twins
+    if twins is None or twins.empty:
+        return []
+    k = study.settings.top_k
+    freq = study.topk_frequency.set_index("term")["topk_frequency"]
+    lines = []
+    for _, members in twins.groupby("group", sort=True):
+        share = float(members["share_topk"].iloc[0])
+        seen = [t for t in members["term"] if freq.get(t, 0.0) > 0]
+        # A group matters here when the top k needs one of it but no single member holds.
+        settled = any(freq.get(t, 0.0) >= RELIABLE for t in members["term"])
+        if len(seen) < 2 or share < RELIABLE or settled:
+            continue
+        names = ", ".join(members["term"])
+        how = "always contains" if share == 1 else f"contains in {share:.0%} of runs"
+        lines.append(
+            f"The top {k} {how} one of {{{names}}}: these swap among themselves, not with "
+            "other features."
+        )
+    h = study.headline
+    corr = h.get("nogueira_corr", math.nan)
+    if not math.isnan(corr):
+        threshold = study.settings.corr_threshold
+        lines.append(
+            f"Counting swaps among near-twins ({twins['group'].nunique()} group(s) of features "
+            f"with |Spearman rho| >= {threshold}, `term_groups.json`) as agreement, "
+            f"Phi_C = {interval(corr, h['nogueira_corr_ci_low'], h['nogueira_corr_ci_high'])} "
+            f"against Phi = {_fmt(h['nogueira'])}."
+        )
+    return lines
+
+
 def settings_table(study: Study) -> pd.DataFrame:
     """The headline table, one row a setting then the whole sweep, formatted for people."""
 
@@ -384,6 +487,7 @@ def settings_table(study: Study) -> pd.DataFrame:
             "nogueira (95% CI)": interval(
                 m["nogueira"], m["nogueira_ci_low"], m["nogueira_ci_high"]
             ),
+            "phi_corr": _fmt(m.get("nogueira_corr", math.nan)),
             "jaccard": _fmt(m["jaccard"]),
             "rbo": _fmt(m["rbo"]),
             "kendall_w": _fmt(m["kendall_w"]),

@@ -70,8 +70,8 @@ def train(
         if slow:
             log.warning("run %s: %s", name, slow)
 
-        terms = importance.table(ebm)
-        chart = importance.bar_chart(terms, title=f"Term importance: {name}")
+        terms = importance.table(ebm, cfg.top_k)
+        chart = importance.bar_chart(terms, title=f"Term importance: {name}", top_k=cfg.top_k)
         model_uri = models.log_model(ebm, split.X_train) if cfg.tracking.log_model else None
         runs.log_results(scores, terms, chart, model_uri)
     return scores
