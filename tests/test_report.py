@@ -1,5 +1,6 @@
 """The study on a sweep's parent run, and `ebm-study-report` reproducing it from the store."""
 
+import math
 from types import SimpleNamespace
 
 import mlflow
@@ -55,6 +56,25 @@ def test_parent_run_carries_tables_pictures_and_summary(shared_sweep):
     note = parent.data.tags["mlflow.note.content"]
     assert "Top-5 stability over 6 runs" in note and "3 run(s) failed" in note
     assert parent.data.tags["study.top_k"] == "5"
+
+
+def test_parent_run_says_what_can_be_trusted(shared_sweep):
+    """Near-twins, the bags and the shapes: issue 15's measures on a real sweep's parent."""
+    parent = shared_sweep.parent
+    metrics = parent.data.metrics
+    for name in ("stability_nogueira_corr", "shape_agreement_top_k"):
+        assert -1 <= metrics[name] <= 1, name
+    # The shared sweep's runs have one outer bag each: no spread within a run to measure.
+    assert math.isnan(metrics["stability_within_run"])
+    client = MlflowClient(tracking_uri=shared_sweep.uri)
+    paths = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"term_groups.json", "shape_stability.json"} <= paths
+    pictures = {a.path for a in client.list_artifacts(parent.info.run_id, "shapes")}
+    assert pictures and all(p.startswith("shapes/") and p.endswith(".png") for p in pictures)
+    note = parent.data.tags["mlflow.note.content"]
+    assert "Phi_C" in note and "Do the shape functions agree?" in note
+    job = shared_sweep.finished[0]
+    assert "stability_within_run" in job.data.metrics
 
 
 def test_report_reproduces_the_numbers_from_the_store_alone(shared_sweep):

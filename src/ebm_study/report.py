@@ -11,14 +11,15 @@ import logging
 import math
 import sys
 
+import numpy as np
 import pandas as pd
 
-from ebm_study import cli, pipeline, plots, progress, redundancy, settings
+from ebm_study import cli, pipeline, plots, progress, redundancy, settings, shapes
 from ebm_study.config import compose_default
 from ebm_study.errors import UserError
 from ebm_study.settings import StudySettings
 from ebm_study.study import Study, headline_sentence, run_study, settings_table, summary_markdown
-from ebm_study.tracking import runs, store, sweeps, tags
+from ebm_study.tracking import models, runs, store, sweeps, tags
 
 log = logging.getLogger(__name__)
 PROG = "ebm-study-report"
@@ -72,18 +73,80 @@ def compute(
     return study
 
 
-def near_twins(run_id: str, threshold: float | None) -> pd.DataFrame | None:
-    """The near-twin features of a sweep, from the training rows of one of its runs (its
-    logged config says which data and split): None when grouping is off or the data cannot
-    be read (a moved CSV), with a warning; the study then has no correlation-aware measure."""
-    if threshold is None:
-        return None
+@functools.lru_cache(maxsize=4)
+def reference_rows(run_id: str) -> pd.DataFrame | None:
+    """The training rows of one of the sweep's runs (its logged config says which data and
+    split), on which features are correlated and shapes compared; None, with a warning, when
+    the data cannot be read (a moved CSV): the study stands without what needs them."""
     try:
-        prepared = pipeline.prepare(runs.run_config(run_id))
+        return pipeline.prepare(runs.run_config(run_id)).split.X_train
     except Exception as err:  # noqa: BLE001 - the rest of the study stands without it
-        log.warning("near-twin features not grouped: %s: %s", type(err).__name__, err)
+        log.warning("the sweep's data cannot be read again: %s: %s", type(err).__name__, err)
         return None
-    return redundancy.groups(prepared.split.X_train, threshold)
+
+
+def near_twins(run_id: str, threshold: float | None) -> pd.DataFrame | None:
+    """The near-twin features of a sweep (None when grouping is off or the data unreadable):
+    the study then has no correlation-aware measure."""
+    X = reference_rows(run_id) if threshold is not None else None
+    return None if X is None else redundancy.groups(X, threshold)
+
+
+def shape_study(study: Study, jobs: pd.DataFrame) -> tuple[pd.DataFrame, dict, float]:
+    """Per main term in some run's top k (at most shapes.MAX_TERMS): every run's shape on the
+    reference rows, their agreement and a picture; the table, the figures by artifact path,
+    and the mean agreement. Empty when the runs kept no models or the data is unreadable."""
+    finished = jobs[jobs["status"] == "FINISHED"]
+    order = [r for r in study.ranks.index if pd.notna(finished["model_uri"].get(r))]
+    X = reference_rows(str(finished.index[0])) if order else None
+    empty = pd.DataFrame(columns=["term", "n_runs", "agreement", "reading"])
+    if X is None:
+        return empty, {}, math.nan
+    freq = study.topk_frequency
+    terms = freq[(freq["kind"] == "main") & (freq["topk_frequency"] > 0)]["term"]
+    terms = [t for t in terms if t in X.columns][: shapes.MAX_TERMS]
+    fitted = {
+        r: models.load_model(finished.loc[r, "model_uri"])[0] for r in order[: shapes.MAX_RUNS]
+    }
+    rows, figures = [], {}
+    for term in terms:
+        curves, labels, bands = [], [], []
+        for run_id, ebm in fitted.items():
+            curve = shapes.contributions(ebm, X, term)
+            if curve is not None:
+                curves.append(curve)
+                labels.append(study.run_seeds.get(run_id, run_id))
+                bands.append(shapes.bag_band(ebm, X, term))
+        value = shapes.agreement(np.array(curves)) if curves else math.nan
+        rows.append(
+            {
+                "term": term,
+                "n_runs": len(curves),
+                "agreement": value,
+                "reading": shapes.reading(value),
+            }
+        )
+        x = X[term].to_numpy(dtype=float)
+        name = term.replace("/", "_")
+        figures[f"{tags.SHAPES_DIR}/{name}.png"] = shapes.figure(
+            term, x, curves, labels, bands, value
+        )
+    table = pd.DataFrame(rows, columns=empty.columns) if rows else empty
+    values = table["agreement"].astype(float)
+    return table, figures, float(values.mean()) if values.notna().any() else math.nan
+
+
+def shape_sentence(table: pd.DataFrame, mean: float) -> str:
+    """The shape study in words, for the summary."""
+    if table.empty or math.isnan(mean):
+        return ""
+    worst = table.sort_values("agreement").iloc[0]
+    return (
+        f"\n### Do the shape functions agree?\n\nOver the {len(table)} main terms in some "
+        f"run's top k, the runs' shape functions correlate {mean:.2f} on average "
+        f"(`shape_agreement_top_k`; 1 = the same form, `shapes/<term>.png`); the least: "
+        f"**{worst['term']}** {worst['agreement']:.2f} ({worst['reading']}).\n"
+    )
 
 
 def publish(
@@ -114,6 +177,10 @@ def publish(
     }
     if study.twins is not None:
         tables[tags.TERM_GROUPS] = rounded(study.twins)
+    shape_table, shape_figures, shape_mean = shape_study(study, jobs)
+    if len(shape_table):
+        tables[tags.SHAPE_STABILITY] = rounded(shape_table)
+        metrics[tags.SHAPE_AGREEMENT] = shape_mean
     ordered = list(study.ranks.index)
     figures = {
         tags.TOPK_FREQUENCY_CHART: plots.topk_frequency_chart(
@@ -129,11 +196,13 @@ def publish(
         tags.STABILITY_VS_SCORE.format(score=study.score): plots.stability_vs_score(
             study.by_config, k, study.score
         ),
+        **shape_figures,
     }
     run_tags = study.settings.to_tags()
     if len(study.positive_classes) == 1:
         run_tags[tags.POSITIVE_CLASS] = study.positive_classes[0]
-    sweeps.log_study(parent_id, metrics, tables, figures, summary_markdown(study), run_tags)
+    note = summary_markdown(study) + shape_sentence(shape_table, shape_mean)
+    sweeps.log_study(parent_id, metrics, tables, figures, note, run_tags)
     copies = changed_run_stability(jobs, study)
     if len(copies) <= MAX_RUN_COPIES:
         sweeps.log_run_metric(tags.SETTING_STABILITY, copies)

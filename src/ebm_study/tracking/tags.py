@@ -47,6 +47,7 @@ BOOSTING_ROUNDS_MAX = "boosting_rounds_max"  # the most rounds any outer bag boo
 BAGS_AT_MAX_ROUNDS = "bags_at_max_rounds"  # outer bags that never early-stopped
 STABILITY_PREFIX = "stability_"  # the study's measures on the parent: stability_nogueira, ...
 MEAN_PREFIX = "mean_"  # mean_f1 or mean_r2: the sweep's mean test score, beside its stability
+SHAPE_AGREEMENT = "shape_agreement_top_k"  # the mean agreement of the top terms' shapes
 WITHIN_RUN = "stability_within_run"  # a job's Phi over its outer bags; the parent's: their mean
 SETTING_STABILITY = "stability_nogueira"  # on each job after the study: its setting's Phi
 N_RUNS = "n_runs"  # the sweep's counts on its parent run
@@ -69,6 +70,8 @@ STABILITY_BY_CONFIG = "stability_by_config.json"
 TOPK_FREQUENCY = "topk_frequency.json"
 TOPK_FREQUENCY_CHART = "topk_frequency.png"
 RANK_HEATMAP = "rank_heatmap.png"
+SHAPE_STABILITY = "shape_stability.json"  # per top term: n_runs, agreement, reading
+SHAPES_DIR = "shapes"  # shapes/<term>.png: every run's shape function of the term
 TERM_GROUPS = "term_groups.json"  # near-twin features: group, term, max_abs_corr, share
 STABILITY_VS_SCORE = "stability_vs_{score}.png"  # stability_vs_f1.png, stability_vs_r2.png
 
