@@ -7,7 +7,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli, store_uri
+from conftest import run_cli, store_overrides, store_uri
 from mlflow.tracking import MlflowClient
 from sklearn.datasets import load_breast_cancer
 
@@ -188,3 +188,48 @@ def test_a_sweep_without_models_still_gets_a_champion_by_refitting(sweep_without
     assert promote_main(["--tracking-uri", uri]) == 0
     assert "already registered" in capsys.readouterr().out
     assert len(versions(uri)) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# --consensus: the merge of a setting's runs on one split
+
+
+def test_consensus_registers_a_merged_model_that_reloads_and_predicts(tmp_path):
+    uri = store_uri(tmp_path)
+    sweep = run_cli(
+        "-m",
+        "model_seed=0,1,2",
+        "split_seed=0",
+        "model.outer_bags=2",
+        "model.max_rounds=300",
+        "model.n_jobs=1",
+        *store_overrides(tmp_path),
+    )
+    assert sweep.returncode == 0, sweep.stderr[-2000:]
+    out = run_cli("--tracking-uri", uri, "--consensus", program="ebm-study-promote")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "consensus of that setting's runs" in out.stdout
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    version = client.get_model_version_by_alias("ebm-study", "champion")
+    assert version.tags["consensus"] == "true"
+    merged = version.tags["ebm_study.merged_runs"].split(",")
+    assert len(merged) == 3
+    run = client.get_run(version.run_id)  # the consensus run, under the sweep's parent
+    assert run.data.tags["ebm_study.role"] == "consensus"
+    assert run.data.tags["mlflow.parentRunId"] == version.tags["sweep_run_id"]
+    assert {"f1", "accuracy"} <= set(run.data.metrics)
+    # It is not one of the sweep's jobs: the study still counts 3.
+    mlflow.set_tracking_uri(uri)
+    experiment = run.info.experiment_id
+    assert len(sweeps.jobs_frame(experiment, version.tags["sweep_run_id"])) == 3
+    model = mlflow.sklearn.load_model("models:/ebm-study@champion")
+    assert len(model.bagged_scores_[0]) == 6  # 3 runs x 2 bags
+    X = load_breast_cancer(as_frame=True).data.head(5)
+    assert set(model.predict(X)) <= {0, 1}
+
+
+def test_consensus_needs_several_model_seeds_on_one_split(shared_sweep, capsys):
+    code = promote_main(["--tracking-uri", shared_sweep.uri, "--consensus", "--name", "c"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--consensus needs at least 2 finished runs with a logged model" in err

@@ -113,8 +113,10 @@ def promote(
     metric: str | None = None,
     lower_is_better: bool | None = None,
     min_stability: float | None = None,
+    consensus: bool = False,
 ) -> tuple[Choice, str, bool, list[str]]:
-    """Register the chosen run's model as a version of `name` and point @champion at it.
+    """Register the chosen run's model as a version of `name` and point @champion at it; with
+    `consensus`, the merge of the chosen setting's runs that share its split seed instead.
 
     `metric` defaults to the sweep's score (f1; r2 for a regression), its direction to
     `lower_is_better_for`. Returns the choice, the version, whether it was newly created, and
@@ -140,6 +142,30 @@ def promote(
         tags.VERSION_STABILITY_CI: f"{choice.stability_ci[0]:.4f}, {choice.stability_ci[1]:.4f}",
         **{f"{tags.VERSION_METRIC_PREFIX}{m}": f"{v:.6g}" for m, v in choice.metrics.items()},
     }
+    if consensus:
+        merged = build_consensus(jobs, choice, experiment_id, parent_id, k)
+        top = merged.top
+        version_tags.update(
+            {
+                tags.VERSION_RUN: merged.run_id,
+                tags.VERSION_CONSENSUS: "true",
+                tags.MERGED_RUNS: ",".join(merged.merged),
+                tags.VERSION_TOP_TERMS.format(k=k): ", ".join(top),
+                **{
+                    f"{tags.VERSION_METRIC_PREFIX}{m}": f"{v:.6g}" for m, v in merged.scores.items()
+                },
+            }
+        )
+        description = (
+            f"Consensus of {len(merged.merged)} runs of setting `{choice.setting}` sharing the "
+            f"split seed of run `{choice.run_name}` (interpret's merge_ebms of their bags), "
+            f"sweep {parent_id}. Top-{k} terms: {', '.join(top)}. Test metrics: "
+            + ", ".join(f"{m} {v:.4f}" for m, v in merged.scores.items())
+            + "."
+        )
+        version = models.register_version(name, merged.model_uri, description, version_tags)
+        models.set_alias(name, tags.CHAMPION, version)
+        return choice, version, True, top
     version = models.registered_version_for_run(name, choice.run_id)
     created = version is None
     if created:
@@ -149,6 +175,13 @@ def promote(
         models.describe_version(name, version, description, version_tags)
     models.set_alias(name, tags.CHAMPION, version)
     return choice, version, created, top
+
+
+def build_consensus(jobs, choice: Choice, experiment_id: str, parent_id: str, k: int):
+    """The consensus run of the chosen setting and split seed (consensus.build)."""
+    from ebm_study import consensus  # interpret's merge only when asked for
+
+    return consensus.build(jobs, choice.run_id, choice.setting, experiment_id, parent_id, k)
 
 
 def refit_model(choice: Choice) -> str:
@@ -212,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="only settings whose top-k stability (Nogueira's Phi) is at least this",
     )
+    parser.add_argument(
+        "--consensus",
+        action="store_true",
+        help="register the merge (interpret's merge_ebms) of the chosen setting's runs that "
+        "share the chosen run's split seed, logged as a run under the sweep",
+    )
     parser.add_argument("--name", help="registered model name (default: from the config)")
     args = parser.parse_args(argv)
     cfg = cli.use_store(args)
@@ -224,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         args.metric,
         args.lower_is_better,
         args.min_stability,
+        args.consensus,
     )
     best = "lowest" if lower_is_better_for(choice.metric, args.lower_is_better) else "highest"
     floor = f", top-k stability >= {args.min_stability}" if args.min_stability else ""
@@ -236,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         f"setting {choice.setting}: stability Phi = "
         f"{interval(choice.stability, *choice.stability_ci)} (95% CI); top terms: {', '.join(top)}"
     )
+    if args.consensus:
+        print(
+            f"consensus of that setting's runs on its split seed; its top terms: {', '.join(top)}"
+        )
     print(f"{'registered' if created else 'already registered as'} {name} version {version}")
     print(f"models:/{name}@{tags.CHAMPION}")
     return 0

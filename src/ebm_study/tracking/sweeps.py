@@ -229,7 +229,10 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
         row.setdefault(tags.CONFIG_KEY, "")
         row.setdefault(tags.RUN_KEY, None)
         row.setdefault(tags.ERROR, None)
-    frame = pd.DataFrame(rows).set_index("run_id")
+    rows = [r for r in rows if r.get(tags.ROLE) != tags.ROLE_CONSENSUS]  # not a job: a merge
+    if not rows:
+        return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).set_index("run_id").drop(columns=tags.ROLE, errors="ignore")
     first = [c for c in _JOB_COLUMNS if c in frame]
     frame = frame[first + sorted(c for c in frame if c not in first)]
     # A resumed sweep holds several attempts at one fit: keep the FINISHED one, else the newest.
@@ -245,7 +248,7 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
 
 
 # The tags of a job the study and the commands read.
-_JOB_TAGS = (tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR, tags.POSITIVE_CLASS, tags.TASK)
+_JOB_TAGS = (tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR, tags.POSITIVE_CLASS, tags.TASK, tags.ROLE)
 _JOB_COLUMNS = (
     *("run_name", "status", "start_time", "artifact_uri", "model_uri"),
     *(tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR),

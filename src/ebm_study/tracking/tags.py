@@ -10,6 +10,8 @@ drift. No MLflow import: the pure modules (`study`, `settings`) use these names 
 ROLE = "ebm_study.role"  # ROLE_SWEEP on a sweep's parent run, ROLE_JOB on each child
 ROLE_SWEEP = "sweep"
 ROLE_JOB = "job"
+ROLE_CONSENSUS = "consensus"  # a merged model's run under a sweep's parent: not one of its jobs
+MERGED_RUNS = "ebm_study.merged_runs"  # on a consensus run and its version: the runs merged
 SWEEP_DIR = "ebm_study.sweep_dir"  # Hydra's sweep dir: unique per launch, known to every job
 SWEPT = "ebm_study.swept"  # comma-separated config keys the sweep varies
 SWEEP_KEY = "ebm_study.sweep_key"  # the same command, restarted, finds its sweep by this
@@ -88,4 +90,5 @@ VERSION_PROMOTED_BY = "promoted_by"
 VERSION_TOP_TERMS = "top{k}_terms"  # top5_terms
 VERSION_STABILITY = "stability_nogueira"
 VERSION_STABILITY_CI = "stability_nogueira_ci"
+VERSION_CONSENSUS = "consensus"  # "true" on a version that is a merge of several runs
 VERSION_METRIC_PREFIX = "metric."  # metric.f1, ...

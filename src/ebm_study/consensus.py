@@ -1,0 +1,68 @@
+"""The consensus model: interpret's `merge_ebms` of one setting's runs that share a split seed
+(several model seeds: more bags on the same data), scored on that split's test rows and logged
+as its own run under the sweep's parent, for `ebm-study-promote --consensus`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from interpret.glassbox import merge_ebms
+
+from ebm_study import importance, metrics, pipeline
+from ebm_study.errors import UserError
+from ebm_study.tracking import models, runs, tags
+
+
+@dataclass(frozen=True)
+class Consensus:
+    run_id: str  # the consensus run under the sweep's parent
+    model_uri: str
+    merged: list[str]  # the run ids merged
+    scores: dict[str, float]
+    top: list[str]  # its top-k terms
+
+
+def members(jobs: pd.DataFrame, run_id: str) -> pd.DataFrame:
+    """The finished runs with a logged model of `run_id`'s setting and split seed."""
+    chosen = jobs.loc[run_id]
+    same = (
+        (jobs["status"] == "FINISHED")
+        & (jobs[tags.CONFIG_KEY] == chosen[tags.CONFIG_KEY])
+        & (jobs["split_seed"].astype(str) == str(chosen["split_seed"]))
+        & jobs["model_uri"].notna()
+    )
+    return jobs[same]
+
+
+def build(
+    jobs: pd.DataFrame, run_id: str, setting: str, experiment_id: str, parent_id: str, k: int
+) -> Consensus:
+    """Merge the runs `members` finds, score the merge on their split's test rows, and log it
+    (model, metrics, importance table and chart) as a run under the parent."""
+    same = members(jobs, run_id)
+    split_seed = jobs.loc[run_id, "split_seed"]
+    if len(same) < 2:
+        raise UserError(
+            f"--consensus needs at least 2 finished runs with a logged model of setting "
+            f"{setting} and split_seed={split_seed}; the sweep has {len(same)}: sweep several "
+            "model seeds (model_seed=0,1,2,3)"
+        )
+    merged = merge_ebms([models.load_model(uri)[0] for uri in same["model_uri"]])
+    prepared = pipeline.prepare(runs.run_config(run_id))
+    split = prepared.split
+    scores = metrics.evaluate(merged, split.X_test, split.y_test, prepared.positive, prepared.task)
+    table = importance.table(merged, k)
+    ids = list(same.index)
+    name = f"consensus {setting} split_seed={split_seed}"
+    run_tags = {
+        tags.ROLE: tags.ROLE_CONSENSUS,
+        tags.CONFIG_KEY: str(jobs.loc[run_id, tags.CONFIG_KEY]),
+        tags.SETTING: setting,
+        tags.MERGED_RUNS: ",".join(ids),
+    }
+    with runs.job_run(experiment_id, name, parent_id, run_tags) as consensus_id:
+        uri = models.log_model(merged, split.X_train)
+        chart = importance.bar_chart(table, title=f"Term importance: {name}", top_k=k)
+        runs.log_results(scores, table, chart, uri)
+    return Consensus(consensus_id, uri, ids, scores, table["term"].head(k).tolist())
