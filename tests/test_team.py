@@ -329,6 +329,10 @@ def test_an_authorised_user_sweeps_and_promotes_and_others_cannot_write_there(
     runs = runs_of(admin, "alices")
     assert len(runs) == 3 and {r.info.status for r in runs} == {"FINISHED"}
     assert {r.info.user_id for r in runs} == {"alice"}
+    # Without tracking=server the config still names the embedded store's artifact folder; the
+    # server, not this machine's path, decides where artifacts go.
+    location = admin.get_experiment_by_name("alices").artifact_location
+    assert location.startswith("mlflow-artifacts:"), location
     champion = admin.get_model_version_by_alias("alices-ebm", "champion")
     assert champion.run_id in {r.info.run_id for r in runs}
     # bob may read (the server's default permission, READ) but not add runs to alice's

@@ -43,12 +43,15 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
     wait_for_server(tracking_cfg.get("retry_seconds"))
     if (uri, name) in _experiments:
         return _experiments[uri, name]
-    if uri.startswith(("http://", "https://")):
+    server = uri.startswith(("http://", "https://"))
+    if server:
         check_server(uri)
+    # A server decides where artifacts go (its proxy): the embedded store's folder, which
+    # `MLFLOW_TRACKING_URI=http://... ebm-study` without `tracking=server` still carries, is a
+    # path on this machine, not the server's.
+    location = None if server else tracking_cfg.get("artifact_location")
     with _store_lock(uri), server_refusals():
-        _experiments[uri, name] = _get_or_create_experiment(
-            name, tracking_cfg.get("artifact_location")
-        )
+        _experiments[uri, name] = _get_or_create_experiment(name, location)
         if uri.startswith(SQLITE):
             _write_ahead_log(uri.removeprefix(SQLITE))
     return _experiments[uri, name]
