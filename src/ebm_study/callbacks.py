@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import logging
 import sys
-from collections import Counter
 from typing import Any
 
 from hydra.experimental.callback import Callback
@@ -122,17 +121,14 @@ class SweepRun(Callback):
             report.print_study(study, self.parent_id)
         except Exception as err:  # the sweep's runs are safe; `ebm-study-report` can retry
             log.error("stability study failed: %s: %s", type(err).__name__, err, exc_info=True)
-        counts = Counter(jobs["status"]) if len(jobs) else Counter()
-        failed = counts["FAILED"] + counts["KILLED"]
-        summary = {
-            tags.N_RUNS: len(jobs),
-            tags.N_FINISHED: counts["FINISHED"],
-            tags.N_FAILED: failed,
-        }
+        summary = sweeps.sweep_counts(jobs)
+        failed = summary[tags.N_FAILED]
         sweeps.end_sweep(self.parent_id, "FAILED" if failed else "FINISHED", summary)
         if self.claim is not None:
             self.claim.release()
-        log.info("sweep %s: %d finished, %d failed", self.parent_id, counts["FINISHED"], failed)
+        log.info(
+            "sweep %s: %d finished, %d failed", self.parent_id, summary[tags.N_FINISHED], failed
+        )
         if failed:
             self._report_failures(jobs, failed)
 

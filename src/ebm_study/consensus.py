@@ -48,7 +48,7 @@ def build(
             f"{setting} and split_seed={split_seed}; the sweep has {len(same)}: sweep several "
             "model seeds (model_seed=0,1,2,3)"
         )
-    merged = merge_ebms([models.load_model(uri)[0] for uri in same["model_uri"]])
+    merged = merge_ebms([models.load_estimator(uri) for uri in same["model_uri"]])
     prepared = pipeline.prepare(runs.run_config(run_id))
     split = prepared.split
     scores = metrics.evaluate(merged, split.X_test, split.y_test, prepared.positive, prepared.task)

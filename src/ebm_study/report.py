@@ -106,7 +106,7 @@ def shape_study(study: Study, jobs: pd.DataFrame) -> tuple[pd.DataFrame, dict, f
     terms = freq[(freq["kind"] == "main") & (freq["topk_frequency"] > 0)]["term"]
     terms = [t for t in terms if t in X.columns][: shapes.MAX_TERMS]
     fitted = {
-        r: models.load_model(finished.loc[r, "model_uri"])[0] for r in order[: shapes.MAX_RUNS]
+        r: models.load_estimator(finished.loc[r, "model_uri"]) for r in order[: shapes.MAX_RUNS]
     }
     rows, figures = [], {}
     for term in terms:

@@ -128,6 +128,12 @@ def set_alias(name: str, alias: str, version: str) -> None:
     MlflowClient().set_registered_model_alias(name, alias, version)
 
 
+def load_estimator(model_uri: str):
+    """The fitted estimator behind a models:/ or runs:/ URI (no signature look-up: a study
+    loading dozens of a sweep's models needs only them)."""
+    return mlflow.sklearn.load_model(model_uri)
+
+
 def load_model(model_uri: str):
     """The fitted estimator behind a models:/ or runs:/ URI, and its input columns as
     (name, type) pairs from the model's signature."""

@@ -108,21 +108,24 @@ def close_orphan_sweep(parent: Run, by: str) -> bool:
     if parent.info.status != "RUNNING" or is_alive(parent):
         return False
     jobs = jobs_frame(parent.info.experiment_id, parent.info.run_id)
-    status = jobs["status"] if len(jobs) else pd.Series(dtype=str)
-    finished = int((status == "FINISHED").sum())
-    counts = {
-        tags.N_RUNS: len(jobs),
-        tags.N_FINISHED: finished,
-        tags.N_FAILED: len(jobs) - finished,
-    }
-    MlflowClient().log_batch(
-        parent.info.run_id, metrics=[Metric(k, float(v), _now_ms(), 0) for k, v in counts.items()]
-    )
-    _close_orphan(MlflowClient(), parent, by)
+    _close_orphan(MlflowClient(), parent, by, counts=sweep_counts(jobs))
     return True
 
 
-def _close_orphan(client: MlflowClient, run: Run, by: str) -> None:
+def sweep_counts(jobs: pd.DataFrame) -> dict[str, int]:
+    """A sweep's counts for its parent run, from its jobs_frame: runs, finished, failed (FAILED
+    or KILLED)."""
+    status = jobs["status"] if len(jobs) else pd.Series(dtype=str)
+    return {
+        tags.N_RUNS: len(jobs),
+        tags.N_FINISHED: int((status == "FINISHED").sum()),
+        tags.N_FAILED: int(status.isin(["FAILED", "KILLED"]).sum()),
+    }
+
+
+def _close_orphan(
+    client: MlflowClient, run: Run, by: str, counts: Mapping[str, float] | None = None
+) -> None:
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     holder = liveness.describe(run.data.tags.get(tags.PROCESS, "?|||"))
     client.set_tag(
@@ -131,7 +134,10 @@ def _close_orphan(client: MlflowClient, run: Run, by: str) -> None:
         f"orphaned: left RUNNING by {holder}, which was gone; closed KILLED by {by} at {when}",
     )
     client.set_tag(run.info.run_id, tags.ORPHANED, when)
-    client.set_terminated(run.info.run_id, status="KILLED")
+    if counts is not None:  # a sweep's parent: closed with its counts, as `end_sweep` does
+        end_sweep(run.info.run_id, "KILLED", counts)
+    else:
+        client.set_terminated(run.info.run_id, status="KILLED")
 
 
 def newest_sweep(experiment_id: str, key: str | None = None) -> str | None:
