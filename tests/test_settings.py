@@ -48,15 +48,33 @@ def test_a_command_line_change_is_named_as_the_user_typed_it():
 
 
 def test_tags_round_trip_and_missing_tags_fall_back():
-    chosen = StudySettings(top_k=3, terms="mains", rbo_p=0.9, corr_threshold=None)
+    chosen = StudySettings(
+        top_k=3, terms="mains", rbo_p=0.9, corr_threshold=None, metric="rmse", min_stability=0.5
+    )
     assert chosen.to_tags() == {
         "study.top_k": "3",
         "study.terms": "mains",
         "study.rbo_p": "0.9",
         "study.corr_threshold": "None",
+        "study.objective": "nogueira",
+        "study.metric": "rmse",
+        "study.min_stability": "0.5",
     }
     assert settings.from_tags(chosen.to_tags(), fallback=lambda: pytest.fail("not needed")) == (
         chosen
     )
     only_k = settings.from_tags({"study.top_k": "4"}, fallback=lambda: GOOD)
     assert only_k == StudySettings(top_k=4, terms="all", rbo_p=0.8)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("objective", "phi", r"^study.objective='phi' is unknown; allowed: nogueira, nogueira_corr$"),
+        ("metric", "auc", r"^study.metric='auc' is not a metric runs log; allowed: accuracy, f1"),
+        ("min_stability", 2.0, r"^study.min_stability=2.0 must be a number between -1 and 1"),
+    ],
+)
+def test_the_pareto_settings_are_checked(key, value, message):
+    with pytest.raises(UserError, match=message):
+        GOOD.replace(**{key: value})

@@ -10,7 +10,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from ebm_study import cli, liveness, report, settings, validate
+from ebm_study import cli, liveness, report, settings, sweep_plan, validate
 from ebm_study.config import sweep_key, to_yaml
 from ebm_study.overrides import swept_keys
 from ebm_study.progress import Counts, Reporter, total_jobs
@@ -46,17 +46,22 @@ class SweepRun(Callback):
         # turns a callback's exception into a warning; SystemExit passes).
         with cli.user_errors(PROG):
             validate.check_config(config)
+            plan = sweep_plan.plan(config)  # ours: the search space and seed rule, checked
+            if plan is not None and plan.kind == sweep_plan.SEARCH:
+                from ebm_study.search import storage_url
+
+                storage_url(config.tracking)  # a server needs one named
             self.experiment_id = store.connect(config.tracking)
             key = sweep_key(list(config.hydra.overrides.task), config)
             self.claim = launches.claim(self.experiment_id, key)
             atexit.register(self.claim.release)
-            self.parent_id = self._open_parent(config, self.experiment_id, key)
+            self.parent_id = self._open_parent(config, self.experiment_id, key, plan)
         # Hydra skips on_multirun_end when the sweep itself dies (Ctrl-C, a launcher error):
         # never leave the parent RUNNING.
         atexit.register(sweeps.end_if_running, self.parent_id, "KILLED")
         log.info("MLflow sweep run %s in %s", self.parent_id, store.describe_uri())
         self.heartbeat = liveness.Heartbeat(self._beat).start()
-        self.progress = self._start_progress(config, self.experiment_id, self.parent_id)
+        self.progress = self._start_progress(config, self.experiment_id, self.parent_id, plan)
 
     def _beat(self) -> None:
         """The launch is alive: the parent's heartbeat, and a server claim's."""
@@ -66,9 +71,16 @@ class SweepRun(Callback):
             self.claim.beat()
 
     @staticmethod
-    def _start_progress(config: DictConfig, experiment_id: str, parent_id: str) -> Reporter:
-        """Progress from the store, for any launcher: the jobs write there wherever they run."""
-        total = total_jobs(config.hydra.overrides.task, config.hydra.sweeper.get("params"))
+    def _start_progress(
+        config: DictConfig, experiment_id: str, parent_id: str, plan: sweep_plan.Plan | None
+    ) -> Reporter:
+        """Progress from the store, for any launcher: the jobs write there wherever they run.
+        Seeds on demand have no total known in advance."""
+        total = (
+            total_jobs(config.hydra.overrides.task, config.hydra.sweeper.get("params"))
+            if plan is None
+            else None
+        )
         # A server is asked less often than a local file.
         interval = 2.0 if store.describe_uri().startswith("sqlite") else 5.0
         reporter = Reporter(
@@ -78,7 +90,9 @@ class SweepRun(Callback):
         return reporter
 
     @staticmethod
-    def _open_parent(config: DictConfig, experiment_id: str, key: str) -> str:
+    def _open_parent(
+        config: DictConfig, experiment_id: str, key: str, plan: sweep_plan.Plan | None = None
+    ) -> str:
         """The parent run: this command's unfinished sweep, resumed, or a new one. Resumed, its
         jobs left RUNNING by a launch that is gone are closed KILLED before new jobs start."""
         overrides = list(config.hydra.overrides.task)
@@ -97,14 +111,12 @@ class SweepRun(Callback):
             log.info("resuming sweep run %s: finished jobs are reused", resumed)
             return resumed
         swept = swept_keys(overrides, config.hydra.sweeper.get("params"))
+        study_tags = settings.from_config(config).to_tags()
+        if plan is not None:  # ours: the seeds the sweeper draws are varied too
+            swept = list(dict.fromkeys([*swept, *plan.swept()]))
+            study_tags.update(sweep_plan.describe(plan))
         return sweeps.start_sweep(
-            experiment_id,
-            sweep_dir,
-            swept,
-            overrides,
-            to_yaml(config),
-            settings.from_config(config).to_tags(),
-            key,
+            experiment_id, sweep_dir, swept, overrides, to_yaml(config), study_tags, key
         )
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:

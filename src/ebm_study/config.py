@@ -107,7 +107,13 @@ def config_key(cfg: DictConfig) -> str:
 def run_key(cfg: DictConfig) -> str:
     """A stable short hash of everything that decides a run's result: its setting and seeds.
     Two runs with one run_key are the same fit; a resumed sweep reuses the finished one."""
-    return _digest({**setting(cfg), "split_seed": cfg.split_seed, "model_seed": cfg.model_seed})
+    return digest_run(setting(cfg), cfg.split_seed, cfg.model_seed)
+
+
+def digest_run(values: dict[str, Any], split_seed: int, model_seed: int) -> str:
+    """run_key from a setting's values and the two seeds: how a sweeper that composed the
+    setting once knows its runs' keys for any seeds."""
+    return _digest({**values, "split_seed": split_seed, "model_seed": model_seed})
 
 
 def sweep_key(overrides: list[str], cfg: DictConfig) -> str:
@@ -115,7 +121,15 @@ def sweep_key(overrides: list[str], cfg: DictConfig) -> str:
     without where it writes, how it launches, or whether it is told to rerun."""
     ours = [o for o in overrides if not o.lstrip("+~").startswith(("hydra", "study.rerun"))]
     base = {k: v for k, v in flatten(cfg).items() if k != "study.rerun"}
-    return _digest({"overrides": sorted(ours), "config": base})
+    key: dict[str, Any] = {"overrides": sorted(ours), "config": base}
+    sweeper = OmegaConf.select(cfg, "hydra.sweeper", default=None)
+    target = str(sweeper.get("_target_", "")) if sweeper is not None else ""
+    if target.startswith("hydra_plugins.ebm_study_sweepers"):
+        # Ours decide which fits run: a grid with seeds on demand is not the same sweep as the
+        # basic grid, nor a search of another space. A larger n_trials continues the search.
+        node = OmegaConf.to_container(sweeper, resolve=True)
+        key["sweeper"] = {k: v for k, v in node.items() if k != "n_trials"}
+    return _digest(key)
 
 
 def mask_overrides(overrides: list[str]) -> list[str]:

@@ -13,6 +13,15 @@ from sklearn import metrics as skm
 # RMSE, compares across split seeds whose test rows vary in spread.
 SCORE = {"classification": "f1", "regression": "r2"}
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})  # the losses among our metrics
+NAMES = {
+    "classification": ("accuracy", "f1", "precision", "recall", "roc_auc", "log_loss"),
+    "regression": ("rmse", "mae", "r2"),
+}
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether a smaller value of this metric is better: the losses."""
+    return metric in LOWER_IS_BETTER
 
 
 def evaluate(

@@ -143,3 +143,60 @@ def stability_vs_score(by_config: pd.DataFrame, k: int, score: str = "f1") -> Fi
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def pareto_chart(front: pd.DataFrame, k: int, objective: str, lower_is_better: bool) -> Figure:
+    """Every setting as a point with its two 95% intervals, the Pareto front drawn as a step
+    line through its settings, each front setting labelled, the recommended one circled."""
+    fig = Figure(figsize=(8, 5.5))
+    ax = fig.subplots()
+    data = front.dropna(subset=["metric_mean", "stability"])
+    metric = str(front["metric"].iloc[0]) if len(front) else "metric"
+    for row in data.to_dict("records"):
+        on = bool(row["on_front"])
+
+        def err(mid: float, low: float, high: float) -> list[list[float]] | None:
+            return None if math.isnan(low) else [[mid - low], [high - mid]]
+
+        ax.errorbar(
+            row["metric_mean"],
+            row["stability"],
+            xerr=err(row["metric_mean"], row["metric_ci_low"], row["metric_ci_high"]),
+            yerr=err(row["stability"], row["stability_ci_low"], row["stability_ci_high"]),
+            fmt="o",
+            capsize=3,
+            color="tab:blue" if on else "0.6",
+            alpha=1.0 if on else 0.6,
+            zorder=3 if on else 2,
+        )
+        if on:
+            trials = f" (trial {row['trials']})" if row.get("trials") else ""
+            ax.annotate(
+                f"{row['setting']}{trials}",
+                (row["metric_mean"], row["stability"]),
+                xytext=(6, 6),
+                textcoords="offset points",
+                fontsize=7,
+            )
+        if row["recommended"]:
+            ax.scatter(
+                row["metric_mean"], row["stability"], s=260, facecolors="none",
+                edgecolors="tab:red", linewidths=1.6, zorder=4, label="recommended",
+            )  # fmt: skip
+    on = data[data["on_front"]].sort_values("metric_mean", ascending=not lower_is_better)
+    if len(on) > 1:  # the front: from the most stable to the most accurate
+        ax.step(
+            on["metric_mean"], on["stability"], where="pre", color="tab:blue", ls="--", alpha=0.6
+        )
+    name = "Phi_C (near-twins agree)" if objective == "nogueira_corr" else "Nogueira's Phi"
+    better = "lower is better" if lower_is_better else "higher is better"
+    ax.set_xlabel(f"mean test {SCORE_NAMES.get(metric, metric)} across seeds, {better} (95% CI)")
+    ax.set_ylabel(f"top-{k} stability, {name} (95% CI)")
+    if lower_is_better:
+        ax.invert_xaxis()  # the best still sits at the top right
+    ax.set_title(f"Pareto front: {int(data['on_front'].sum())} of {len(data)} settings (blue)")
+    if data["recommended"].any():
+        ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -40,11 +40,21 @@ class Counts:
     running: int
 
 
-def line(counts: Counts, total: int, elapsed: float, done_at_start: int, width: int = 0) -> str:
+def line(
+    counts: Counts, total: int | None, elapsed: float, done_at_start: int, width: int = 0
+) -> str:
     """`7/16 runs finished, 1 failed, 2 running; 1 min 5 s elapsed, about 1 min 20 s left`,
     with a bar of `width` characters in front when asked. The estimate is from the runs this
-    launch finished (a resumed sweep's earlier ones took no time now)."""
+    launch finished (a resumed sweep's earlier ones took no time now). With no `total` (seeds on
+    demand: how many runs is what the sweep finds out) there is no bar and no estimate."""
     done = counts.finished + counts.failed
+    if total is None:
+        text = f"{counts.finished} runs finished"
+        if counts.failed:
+            text += f", {counts.failed} failed"
+        if counts.running:
+            text += f", {counts.running} running"
+        return f"{text}; {duration(elapsed)} elapsed"
     text = f"{counts.finished}/{total} runs finished"
     if counts.failed:
         text += f", {counts.failed} failed"
@@ -77,7 +87,7 @@ class Reporter:
     def __init__(
         self,
         count: Callable[[], Counts],
-        total: int,
+        total: int | None,
         out: TextIO = sys.stderr,
         interval: float = 2.0,
     ) -> None:

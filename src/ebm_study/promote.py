@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ebm_study import cli, pipeline, report
+from ebm_study import cli, pareto, pipeline, report
 from ebm_study.config import interval
 from ebm_study.errors import UserError
 from ebm_study.metrics import LOWER_IS_BETTER
+from ebm_study.study import Study
 from ebm_study.tracking import models, runs, sweeps, tags
 
 PROG = "ebm-study-promote"
@@ -114,6 +115,7 @@ def promote(
     lower_is_better: bool | None = None,
     min_stability: float | None = None,
     consensus: bool = False,
+    pareto_front: bool = False,
 ) -> tuple[Choice, str, bool, list[str]]:
     """Register the chosen run's model as a version of `name` and point @champion at it; with
     `consensus`, the merge of the chosen setting's runs that share its split seed instead.
@@ -124,19 +126,35 @@ def promote(
     """
     jobs = sweeps.jobs_frame(experiment_id, parent_id)
     study = report.compute(experiment_id, parent_id, jobs=jobs)
-    metric = metric or study.score
-    lower_is_better = lower_is_better_for(metric, lower_is_better)
-    choice = choose(jobs, study.by_config, metric, lower_is_better, min_stability)
+    if pareto_front:
+        metric = metric or study.settings.metric or study.score
+        lower_is_better = lower_is_better_for(metric, lower_is_better)
+        finished = jobs[jobs["status"] == "FINISHED"]
+        key = recommended_setting(study, finished, metric, lower_is_better, min_stability)
+        choice = choose(
+            jobs[jobs[tags.CONFIG_KEY] == key], study.by_config, metric, lower_is_better
+        )
+    else:
+        metric = metric or study.score
+        lower_is_better = lower_is_better_for(metric, lower_is_better)
+        choice = choose(jobs, study.by_config, metric, lower_is_better, min_stability)
     k = study.settings.top_k
     terms = sweeps.load_importances({choice.run_id: jobs.loc[choice.run_id, "artifact_uri"]})
     top = terms.sort_values("rank")["term"].head(k).tolist()
     description = describe(choice, parent_id, top, lower_is_better, min_stability)
+    how = f"{'min' if lower_is_better else 'max'} {metric}"
+    if pareto_front:
+        description = (
+            f"The recommended setting on the sweep's Pareto front of {metric} and top-k "
+            f"stability, then its best run. {description}"
+        )
+        how = f"pareto front, then {how}"
     version_tags = {
         tags.VERSION_RUN: choice.run_id,
         tags.VERSION_SWEEP: parent_id,
         tags.VERSION_CONFIG_KEY: choice.config_key,
         tags.VERSION_SETTING: choice.setting,
-        tags.VERSION_PROMOTED_BY: f"{'min' if lower_is_better else 'max'} {metric}",
+        tags.VERSION_PROMOTED_BY: how,
         tags.VERSION_TOP_TERMS.format(k=k): ", ".join(top),
         tags.VERSION_STABILITY: f"{choice.stability:.4f}",
         tags.VERSION_STABILITY_CI: f"{choice.stability_ci[0]:.4f}, {choice.stability_ci[1]:.4f}",
@@ -175,6 +193,39 @@ def promote(
         models.describe_version(name, version, description, version_tags)
     models.set_alias(name, tags.CHAMPION, version)
     return choice, version, created, top
+
+
+def recommended_setting(
+    study: Study,
+    finished: pd.DataFrame,
+    metric: str,
+    lower_is_better: bool,
+    min_stability: float | None,
+) -> str:
+    """The config_key of the recommended setting on the sweep's Pareto front of `metric` and
+    stability (pareto.recommend): the most accurate on the front at least `min_stability`
+    stable (default: the sweep's study.min_stability)."""
+    chosen = study.settings
+    floor = min_stability if min_stability is not None else chosen.min_stability
+    if len(study.by_config) < 2:
+        raise UserError("--pareto: this sweep has one setting; there is no front to choose from")
+    front = pareto.table(
+        study.by_config,
+        finished,
+        metric,
+        chosen.objective,
+        lower_is_better,
+        floor,
+    )
+    best = pareto.recommend(front, floor, lower_is_better)
+    if best is None:
+        on = front[front["on_front"]]
+        most = on["stability"].max() if len(on) else math.nan
+        raise UserError(
+            f"--pareto: no setting on the front reaches stability {floor} (the most stable on "
+            f"it: {most:.3f}); lower --min-stability or study.min_stability"
+        )
+    return str(best[tags.CONFIG_KEY])
 
 
 def build_consensus(jobs, choice: Choice, experiment_id: str, parent_id: str, k: int):
@@ -251,6 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         help="register the merge (interpret's merge_ebms) of the chosen setting's runs that "
         "share the chosen run's split seed, logged as a run under the sweep",
     )
+    parser.add_argument(
+        "--pareto",
+        action="store_true",
+        help="the recommended setting on the Pareto front of accuracy and stability (the most "
+        "accurate on the front whose stability reaches --min-stability, or the sweep's "
+        "study.min_stability), then its best run",
+    )
     parser.add_argument("--name", help="registered model name (default: from the config)")
     args = parser.parse_args(argv)
     cfg = cli.use_store(args)
@@ -264,9 +322,12 @@ def main(argv: list[str] | None = None) -> int:
         args.lower_is_better,
         args.min_stability,
         args.consensus,
+        args.pareto,
     )
     best = "lowest" if lower_is_better_for(choice.metric, args.lower_is_better) else "highest"
     floor = f", top-k stability >= {args.min_stability}" if args.min_stability else ""
+    if args.pareto:
+        floor = f", of the setting recommended on the Pareto front{floor}"
     print(
         f"chose run {choice.run_name} ({choice.run_id}): {best} {choice.metric} = "
         f"{choice.value:.4f} of {choice.n_candidates} candidates ({choice.n_finished} finished"

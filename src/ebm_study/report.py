@@ -14,9 +14,10 @@ import sys
 import numpy as np
 import pandas as pd
 
-from ebm_study import cli, pipeline, plots, progress, redundancy, settings, shapes
+from ebm_study import cli, pareto, pipeline, plots, progress, redundancy, settings, shapes
 from ebm_study.config import compose_default
 from ebm_study.errors import UserError
+from ebm_study.metrics import lower_is_better
 from ebm_study.settings import StudySettings
 from ebm_study.study import Study, headline_sentence, run_study, settings_table, summary_markdown
 from ebm_study.tracking import models, runs, store, sweeps, tags
@@ -70,7 +71,41 @@ def compute(
     )
     errors = jobs[tags.ERROR].fillna("") if tags.ERROR in jobs else pd.Series(dtype=str)
     study.orphaned = jobs.loc[errors.str.startswith("orphaned"), "run_name"].astype(str).tolist()
+    if tags.SWEEPER in parent.data.tags:  # seeds on demand: how many each setting got, and why
+        study.by_config = with_seeds(
+            study.by_config, sweeps.read_table(parent_id, tags.SEEDS_BY_SETTING)
+        )
+    study.pareto = pareto_front(study, finished)
     return study
+
+
+def with_seeds(by_config: pd.DataFrame, seeds_table: pd.DataFrame | None) -> pd.DataFrame:
+    """The study's table with each setting's `seeds_used` and why it `stopped` (a sweeper's
+    seeds_by_setting.json), where it has them."""
+    if seeds_table is None or seeds_table.empty:
+        return by_config
+    columns = [tags.CONFIG_KEY, "seeds_used", "stopped"]
+    if "trial" in seeds_table and seeds_table["trial"].notna().any():
+        columns.append("trial")
+    latest = seeds_table[columns].drop_duplicates(tags.CONFIG_KEY, keep="last")
+    return by_config.merge(latest, on=tags.CONFIG_KEY, how="left")
+
+
+def pareto_front(study: Study, finished: pd.DataFrame) -> pd.DataFrame | None:
+    """Every setting on the two objectives (study.metric, or the score; study.objective), the
+    front and the recommended one: None for a sweep of one setting."""
+    if len(study.by_config) < 2:
+        return None
+    chosen = study.settings
+    metric = chosen.metric or study.score
+    return pareto.table(
+        study.by_config,
+        finished,
+        metric,
+        chosen.objective,
+        lower_is_better(metric),
+        chosen.min_stability,
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -136,6 +171,14 @@ def shape_study(study: Study, jobs: pd.DataFrame) -> tuple[pd.DataFrame, dict, f
     return table, figures, float(values.mean()) if values.notna().any() else math.nan
 
 
+def pareto_paragraph(study: Study) -> str:
+    """The Pareto front and the recommended setting in words, for the summary."""
+    if study.pareto is None:
+        return ""
+    text = pareto.sentence(study.pareto, study.settings.objective, study.settings.min_stability)
+    return f"\n### Accurate and stable\n\n{text}\n" if text else ""
+
+
 def shape_sentence(table: pd.DataFrame, mean: float) -> str:
     """The shape study in words, for the summary."""
     if table.empty or math.isnan(mean):
@@ -177,6 +220,9 @@ def publish(
     }
     if study.twins is not None:
         tables[tags.TERM_GROUPS] = rounded(study.twins)
+    if study.pareto is not None:
+        front = study.pareto
+        tables[tags.PARETO_FRONT] = rounded(front[front["on_front"]].reset_index(drop=True))
     shape_table, shape_figures, shape_mean = shape_study(study, jobs)
     if len(shape_table):
         tables[tags.SHAPE_STABILITY] = rounded(shape_table)
@@ -198,10 +244,17 @@ def publish(
         ),
         **shape_figures,
     }
+    if study.pareto is not None:
+        metric = str(study.pareto["metric"].iloc[0])
+        figures[tags.PARETO_CHART] = plots.pareto_chart(
+            study.pareto, k, study.settings.objective, lower_is_better(metric)
+        )
     run_tags = study.settings.to_tags()
     if len(study.positive_classes) == 1:
         run_tags[tags.POSITIVE_CLASS] = study.positive_classes[0]
-    note = summary_markdown(study) + shape_sentence(shape_table, shape_mean)
+    note = (
+        summary_markdown(study) + pareto_paragraph(study) + shape_sentence(shape_table, shape_mean)
+    )
     sweeps.log_study(parent_id, metrics, tables, figures, note, run_tags)
     copies = changed_run_stability(jobs, study)
     if len(copies) <= MAX_RUN_COPIES:
@@ -258,6 +311,12 @@ def print_study(study: Study, parent_id: str) -> None:
         )
     with pd.option_context("display.width", 160, "display.max_colwidth", 60):
         print(settings_table(study).to_string(index=False))
+    if study.pareto is not None:
+        print(
+            pareto.sentence(study.pareto, study.settings.objective, study.settings.min_stability)
+            .replace("**", "")
+            .replace("`", "")
+        )
 
 
 @cli.command(PROG)

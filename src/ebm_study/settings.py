@@ -18,6 +18,7 @@ from numbers import Integral, Real
 from omegaconf import DictConfig
 
 from ebm_study.errors import UserError
+from ebm_study.metrics import NAMES
 from ebm_study.tracking import tags
 
 TERMS = ("all", "mains")  # all: pair terms compete for the top k; mains: main effects only
@@ -28,25 +29,42 @@ CONFIG_NAMES = {
     "terms": "study.terms",
     "rbo_p": "study.rbo_p",
     "corr_threshold": "study.corr_threshold",
+    "objective": "study.objective",
+    "metric": "study.metric",
+    "min_stability": "study.min_stability",
 }
 TAGS = {
     "top_k": tags.STUDY_TOP_K,
     "terms": tags.STUDY_TERMS,
     "rbo_p": tags.STUDY_RBO_P,
     "corr_threshold": tags.STUDY_CORR_THRESHOLD,
+    "objective": tags.STUDY_OBJECTIVE,
+    "metric": tags.STUDY_METRIC,
+    "min_stability": tags.STUDY_MIN_STABILITY,
 }
+# The stability a search maximises and the Pareto front plots: Nogueira's Phi, or Phi_C, which
+# counts swaps among near-twin features as agreement.
+OBJECTIVES = ("nogueira", "nogueira_corr")
 
 
 @dataclass(frozen=True)
 class StudySettings:
     """top_k terms count as "on top"; terms=mains leaves pair terms out; rbo_p is rank-biased
     overlap's persistence (0.8: about 86% of the weight on the top 5); features whose absolute
-    Spearman correlation reaches corr_threshold are near-twins (None: no grouping)."""
+    Spearman correlation reaches corr_threshold are near-twins (None: no grouping).
+
+    For the Pareto front of accuracy and stability (and a search's objectives): `objective` is
+    the stability measure, `metric` the accuracy (None: the sweep's score, f1 or r2), and the
+    recommended setting is the most accurate on the front whose stability reaches
+    `min_stability` (None: any)."""
 
     top_k: int
     terms: str
     rbo_p: float
     corr_threshold: float | None = 0.9
+    objective: str = "nogueira"
+    metric: str | None = None
+    min_stability: float | None = None
 
     def __post_init__(self) -> None:
         check(dataclasses.asdict(self))
@@ -92,6 +110,15 @@ def _problem(key: str, value: object) -> str | None:
     if key == "corr_threshold":
         ok = value is None or (is_finite(value) and 0 < value <= 1)
         return None if ok else "must be a number in (0, 1], or null to switch grouping off"
+    if key == "objective":
+        return None if value in OBJECTIVES else f"is unknown; allowed: {', '.join(OBJECTIVES)}"
+    if key == "metric":
+        known = sorted({m for names in NAMES.values() for m in names})
+        ok = value is None or value in known
+        return None if ok else f"is not a metric runs log; allowed: {', '.join(known)}, or null"
+    if key == "min_stability":
+        ok = value is None or (is_finite(value) and -1 <= value <= 1)
+        return None if ok else "must be a number between -1 and 1, or null"
     raise KeyError(f"no study setting {key!r}")
 
 
@@ -102,6 +129,9 @@ def from_config(cfg: DictConfig) -> StudySettings:
         terms=cfg.study.terms,
         rbo_p=cfg.study.rbo_p,
         corr_threshold=cfg.study.get("corr_threshold", 0.9),
+        objective=cfg.study.get("objective", "nogueira"),
+        metric=cfg.study.get("metric"),
+        min_stability=cfg.study.get("min_stability"),
     )
 
 
@@ -113,6 +143,9 @@ def from_tags(run_tags: Mapping[str, str], fallback: Callable[[], StudySettings]
         "terms": str,
         "rbo_p": float,
         "corr_threshold": lambda v: None if v == "None" else float(v),
+        "objective": str,
+        "metric": lambda v: None if v == "None" else v,
+        "min_stability": lambda v: None if v == "None" else float(v),
     }
     values = {key: parse[key](run_tags[tag]) for key, tag in TAGS.items() if tag in run_tags}
     missing = {key: getattr(fallback(), key) for key in TAGS if key not in values}

@@ -47,6 +47,7 @@ class Study:
     score: str = "f1"  # the test score beside stability: f1, or r2 for regressions
     orphaned: list[str] = field(default_factory=list)  # runs closed KILLED: process gone
     twins: pd.DataFrame | None = None  # near-twin groups: group, term, max_abs_corr, share
+    pareto: pd.DataFrame | None = None  # every setting on both objectives (pareto.table)
 
 
 def score_metric(runs: pd.DataFrame) -> str:
@@ -496,6 +497,12 @@ def settings_table(study: Study) -> pd.DataFrame:
             f"mean_{study.score}": _fmt(m[f"mean_{study.score}"]),
         }
 
-    rows = [row(r["setting"], r["n_runs"], r) for _, r in study.by_config.iterrows()]
+    rows = []
+    for _, r in study.by_config.iterrows():
+        rows.append(row(r["setting"], r["n_runs"], r))
+        if "seeds_used" in r and pd.notna(r["seeds_used"]):  # seeds on demand: how many, why
+            rows[-1]["seeds (stopped)"] = f"{int(r['seeds_used'])} ({r['stopped']})"
+        if "trial" in r and pd.notna(r["trial"]):  # a search's: which trial asked for it
+            rows[-1] = {"trial": str(int(r["trial"])), **rows[-1]}
     rows.append(row("whole sweep", study.n_runs, study.headline))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna("")

@@ -83,6 +83,9 @@ def use(uri: str) -> None:
     """Point MLflow at `uri`; a SQLite file's folder is created if it is missing."""
     if uri.startswith(SQLITE):
         Path(uri.removeprefix(SQLITE)).parent.mkdir(parents=True, exist_ok=True)
+    # MLflow draws a progress bar for every artifact it reads, even a config file of 2 KB;
+    # our own progress lines say what takes long.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mlflow.set_tracking_uri(uri)
 
 

@@ -254,7 +254,10 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
 
 
 # The tags of a job the study and the commands read.
-_JOB_TAGS = (tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR, tags.POSITIVE_CLASS, tags.TASK, tags.ROLE)
+_JOB_TAGS = (
+    *(tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR, tags.POSITIVE_CLASS, tags.TASK, tags.ROLE),
+    tags.TRIAL,
+)
 _JOB_COLUMNS = (
     *("run_name", "status", "start_time", "artifact_uri", "model_uri"),
     *(tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR),
@@ -348,13 +351,46 @@ def log_study(
     )
     existing = {a.path for a in client.list_artifacts(run_id)}
     for path, table in tables.items():
-        if path in existing:
-            # log_table appends to an existing table; a recomputed study replaces it.
-            client.log_text(run_id, table.to_json(orient="split", index=False), path)
-        else:
-            client.log_table(run_id, table, path)
+        write_table(run_id, path, table, path in existing)
     for path, figure in figures.items():
         client.log_figure(run_id, figure, path)
+
+
+def write_table(run_id: str, path: str, table: pd.DataFrame, exists: bool | None = None) -> None:
+    """A table artifact the UI shows, replacing one of the same path (`exists`: whether the run
+    already holds it; None: ask)."""
+    client = MlflowClient()
+    if exists is None:
+        exists = path in {a.path for a in client.list_artifacts(run_id)}
+    if exists:  # log_table appends to an existing table; a recomputed one replaces it
+        client.log_text(run_id, table.to_json(orient="split", index=False), path)
+    else:
+        client.log_table(run_id, table, path)
+
+
+def read_table(run_id: str, path: str) -> pd.DataFrame | None:
+    """A table artifact of the run (write_table's), or None when it has none."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=path, dst_path=tmp
+            )
+        except (MlflowException, OSError):
+            return None
+        table = json.loads(Path(local).read_text())
+    return pd.DataFrame(table["data"], columns=table["columns"])
+
+
+def tag_runs(run_ids: list[str], key: str, value: str) -> None:
+    """The same tag on each of these runs."""
+    client = MlflowClient()
+    for run_id in run_ids:
+        client.set_tag(run_id, key, value)
+
+
+def set_tags(run_id: str, values: Mapping[str, str]) -> None:
+    """Tags on one run, in one write."""
+    MlflowClient().log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in values.items()])
 
 
 def log_run_metric(key: str, values: Mapping[str, float]) -> None:
@@ -379,6 +415,14 @@ def end_sweep(parent_id: str, status: str, counts: Mapping[str, float]) -> None:
         metrics=[Metric(k, float(v), _now_ms(), 0) for k, v in counts.items()],
     )
     client.set_terminated(parent_id, status=status)
+
+
+def fail_sweep(parent_id: str, message: str) -> None:
+    """Close a sweep that cannot go on FAILED, with its error and its counts so far."""
+    client = MlflowClient()
+    parent = client.get_run(parent_id)
+    client.set_tag(parent_id, tags.ERROR, message[:5000])
+    end_sweep(parent_id, "FAILED", sweep_counts(jobs_frame(parent.info.experiment_id, parent_id)))
 
 
 # Why a job still RUNNING when its launch ends is closed: Ctrl-C, a kill, or (joblib) one worker

@@ -29,12 +29,21 @@ PACKAGE_VERSION = "ebm_study.version"
 VERSIONS_PREFIX = "versions."  # versions.<package>: the libraries that shape results
 ERROR = "error"  # one line: why the run is FAILED or KILLED
 MIGRATED_FROM = "ebm_study.migrated_from"  # on a migrated copy: the source run or model id
+SWEEPER = "ebm_study.sweeper"  # on a parent: adaptive or stability_search (none: Hydra's basic)
+SEED_RULE = "ebm_study.seeds"  # on a parent: how seeds were drawn, in words
+SEARCH = "ebm_study.search"  # on a search's parent: trials and sampler, in words
+OPTUNA_STUDY = "ebm_study.optuna_study"  # on a search's parent: the Optuna study's name
+OPTUNA_STORAGE = "ebm_study.optuna_storage"  # ... and its storage (password masked)
+TRIAL = "ebm_study.trial"  # on a search's job: the Optuna trial number its setting was
 
 # How the study read the runs, on the parent run (settings.py writes and reads them).
 STUDY_TOP_K = "study.top_k"
 STUDY_TERMS = "study.terms"
 STUDY_RBO_P = "study.rbo_p"
 STUDY_CORR_THRESHOLD = "study.corr_threshold"
+STUDY_OBJECTIVE = "study.objective"
+STUDY_METRIC = "study.metric"
+STUDY_MIN_STABILITY = "study.min_stability"
 
 # MLflow's own tags.
 PARENT = "mlflow.parentRunId"
@@ -76,6 +85,9 @@ SHAPE_STABILITY = "shape_stability.json"  # per top term: n_runs, agreement, rea
 SHAPES_DIR = "shapes"  # shapes/<term>.png: every run's shape function of the term
 TERM_GROUPS = "term_groups.json"  # near-twin features: group, term, max_abs_corr, share
 STABILITY_VS_SCORE = "stability_vs_{score}.png"  # stability_vs_f1.png, stability_vs_r2.png
+SEEDS_BY_SETTING = "seeds_by_setting.json"  # seeds on demand: seeds_used, stopped, per setting
+PARETO_FRONT = "pareto_front.json"  # the settings no other beats on both accuracy and stability
+PARETO_CHART = "pareto_front.png"
 
 # ---------------------------------------------------------------------------------------------
 # The model registry.
