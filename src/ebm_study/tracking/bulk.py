@@ -74,8 +74,10 @@ def jobs(uri: str, experiment_id: str, parent_id: str, tag_keys: list[str]) -> l
                 SqlInput.source_id.in_(children),
             )
         ).all()
+        # Jobs running alongside create runs between these reads (no snapshot is shared across
+        # queries on SQLite): a run that appeared after the first read is left for the next.
         for run_id, model_id in models:
-            if rows[run_id]["model_uri"] is None:
+            if run_id in rows and rows[run_id]["model_uri"] is None:
                 rows[run_id]["model_uri"] = f"models:/{model_id}"
         found_tags = db.execute(
             sa.select(SqlTag.run_uuid, SqlTag.key, SqlTag.value).where(
@@ -96,7 +98,9 @@ def jobs(uri: str, experiment_id: str, parent_id: str, tag_keys: list[str]) -> l
             ).where(SqlLatestMetric.run_uuid.in_(children))
         ).all()
     for run_id, key, value in [*found_tags, *params]:
-        rows[run_id][key] = value
+        if run_id in rows:
+            rows[run_id][key] = value
     for run_id, key, value, is_nan in metrics:
-        rows[run_id][key] = float("nan") if is_nan else float(value)
+        if run_id in rows:
+            rows[run_id][key] = float("nan") if is_nan else float(value)
     return list(rows.values())
