@@ -39,7 +39,7 @@ class Space:
 
     def describe(self, key: str) -> str:
         """The entry as the user wrote it, for error messages."""
-        return f"{key}={self.swept[key].get_value_element_as_str()}"
+        return str(self.swept[key].input_line)
 
 
 def parse(params: Mapping[str, object] | None, arguments: Iterable[str], who: str) -> Space:
@@ -60,7 +60,7 @@ def parse(params: Mapping[str, object] | None, arguments: Iterable[str], who: st
         if override.is_sweep_override():
             if override.key_or_group in SEEDS:
                 raise UserError(
-                    f"{key}={override.get_value_element_as_str()}: {who} draws the seeds "
+                    f"{override.input_line}: {who} draws the seeds "
                     "itself (study.vary, study.min_seeds, study.max_seeds); give one value or none"
                 )
             if override.value_type is not None and override.value_type.name == "GLOB_CHOICE_SWEEP":
@@ -190,8 +190,10 @@ def check_keys(space: Space, cfg: DictConfig) -> None:
     """Every swept key is a value or a config group of the config."""
     for key in space.swept:
         name = key.lstrip("+~")
-        group = "/" in name or (name in cfg and isinstance(cfg[name], DictConfig))
-        if not group and OmegaConf.select(cfg, name, default="\0missing") == "\0missing":
+        parent, _, last = name.rpartition(".")
+        node = OmegaConf.select(cfg, parent, default=None) if parent else cfg
+        group = "/" in name or key.startswith("+")  # a group option, or a key added on purpose
+        if not group and not (isinstance(node, DictConfig) and last in node.keys()):
             raise UserError(
                 f"{PARAMS}: {space.describe(key)}: {name} is not a key of the config "
                 "(ebm-study --cfg job lists them)"

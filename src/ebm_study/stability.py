@@ -104,23 +104,32 @@ MIN_RUNS_FOR_INTERVAL = 3  # with 2 runs every interval above has zero width: no
 JACKKNIFE_BELOW = 10  # below this many runs the asymptotic variances are rough
 
 
-def jackknife(estimate: Estimate, rows: np.ndarray, measure: Callable) -> Estimate:
+def jackknife(
+    estimate: Estimate, rows: np.ndarray, measure: Callable, groups: np.ndarray | None = None
+) -> Estimate:
     """`estimate` (= `measure(rows)`) with the leave-one-run-out jackknife's 95% interval
-    (Efron & Stein 1981; Shao & Tu 1995, ch. 2): variance (M-1)/M sum_i (theta_(-i) -
-    mean)^2, t quantile on M-1 degrees of freedom. No interval below MIN_RUNS_FOR_INTERVAL
-    runs or where a leave-one-out value is undefined."""
+    (Efron & Stein 1981; Shao & Tu 1995, ch. 2): variance (G-1)/G sum_g (theta_(-g) -
+    mean)^2, t quantile on G-1 degrees of freedom, G = M runs. With `groups` (a label a run),
+    the delete-a-group jackknife (Shao & Tu 1995, sec. 2.3; Kott 2001) leaves a whole group out
+    at a time, G = the groups: for runs that are not independent, e.g. two model seeds on one
+    split seed. No interval below MIN_RUNS_FOR_INTERVAL groups or where a left-out value is
+    undefined."""
     M = len(rows)
     if not estimate.defined:
         return estimate
-    if M < MIN_RUNS_FOR_INTERVAL:
-        return Estimate(estimate.value, note=f"no interval with {M} runs")
+    labels = np.arange(M) if groups is None else np.asarray(groups)
+    distinct = list(dict.fromkeys(labels.tolist()))
+    G = len(distinct)
+    if G < MIN_RUNS_FOR_INTERVAL:
+        what = "runs" if groups is None else "groups of runs"
+        return Estimate(estimate.value, note=f"no interval with {G} {what}")
     from scipy import stats  # imported on use, as in `ranks`
 
-    left_out = np.array([measure(np.delete(rows, i, axis=0)).value for i in range(M)])
+    left_out = np.array([measure(rows[labels != g]).value for g in distinct])
     if np.isnan(left_out).any():
         return Estimate(estimate.value, note=f"no interval with {M} runs")
-    variance = (M - 1) / M * float(np.sum((left_out - left_out.mean()) ** 2))
-    half = float(stats.t.ppf(0.975, M - 1)) * math.sqrt(variance)
+    variance = (G - 1) / G * float(np.sum((left_out - left_out.mean()) ** 2))
+    half = float(stats.t.ppf(0.975, G - 1)) * math.sqrt(variance)
     return Estimate(estimate.value, estimate.value - half, estimate.value + half)
 
 

@@ -58,6 +58,12 @@ def plan(config: DictConfig) -> Plan | None:
     which = kind(config)
     if which == BASIC:
         return None
+    study = config.study
+    if study.get("objective") == "nogueira_corr" and study.get("corr_threshold") is None:
+        raise UserError(
+            "study.objective=nogueira_corr needs near-twin groups, but study.corr_threshold is "
+            "null; set it (e.g. 0.9) or use study.objective=nogueira"
+        )
     sweeper = config.hydra.sweeper
     who = f"hydra/sweeper={which}"
     space = search_space.parse(
