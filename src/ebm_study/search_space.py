@@ -193,7 +193,8 @@ def check_keys(space: Space, cfg: DictConfig) -> None:
         parent, _, last = name.rpartition(".")
         node = OmegaConf.select(cfg, parent, default=None) if parent else cfg
         group = "/" in name or key.startswith("+")  # a group option, or a key added on purpose
-        if not group and not (isinstance(node, DictConfig) and last in node.keys()):
+        # keys(), not `in node`: OmegaConf says a key whose value is still ??? is not in it.
+        if not group and not (isinstance(node, DictConfig) and last in node.keys()):  # noqa: SIM118
             raise UserError(
                 f"{PARAMS}: {space.describe(key)}: {name} is not a key of the config "
                 "(ebm-study --cfg job lists them)"
