@@ -124,14 +124,15 @@ ensure_database() {
     password="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
   fi
   (umask 077 && : > "$PGPASSFILE")
-  for db in "$DB_NAME" "${DB_NAME}_auth"; do
+  for db in "$DB_NAME" "${DB_NAME}_auth" "${DB_NAME}_search"; do
     echo "127.0.0.1:$PG_PORT:$db:$DB_NAME:$password" >> "$PGPASSFILE"
   done
   if [[ -z "$(psql_admin -At -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_NAME'")" ]]; then
     psql_admin -c "CREATE ROLE $DB_NAME LOGIN"
   fi
   psql_admin <<<"ALTER ROLE $DB_NAME PASSWORD '$password';"
-  for db in "$DB_NAME" "${DB_NAME}_auth"; do
+  # _search: the Optuna studies of `hydra/sweeper=stability_search` (tracking.search_storage).
+  for db in "$DB_NAME" "${DB_NAME}_auth" "${DB_NAME}_search"; do
     if [[ -z "$(psql_admin -At -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
       say "creating database $db"
       as_postgres createdb -p "$PG_PORT" -O "$DB_NAME" "$db"
@@ -144,7 +145,7 @@ drop_database() {
   find_cluster
   [[ "$PG_STATUS" == online* ]] || return 0
   local db
-  for db in "$DB_NAME" "${DB_NAME}_auth"; do
+  for db in "$DB_NAME" "${DB_NAME}_auth" "${DB_NAME}_search"; do
     psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
   done
   psql_admin -c "DROP ROLE IF EXISTS $DB_NAME"
@@ -222,6 +223,10 @@ PY
     then
       say "tracking server at $(url) (store: ${store%%\?*}, artifacts: $ARTIFACTS$([[ $AUTH == 1 ]] && echo ', basic auth'))"
       say "use it with: MLFLOW_TRACKING_URI=$(url) ebm-study ...   or   ebm-study tracking=server ..."
+      if [[ -z "${BACKEND_STORE_URI:-}" ]]; then
+        # libpq reads the password from PGPASSFILE; another machine needs it in the URL.
+        say "stability searches keep their Optuna study in PostgreSQL too: export PGPASSFILE=$PGPASSFILE EBM_STUDY_SEARCH_STORAGE=postgresql+psycopg://$DB_NAME@127.0.0.1:$PG_PORT/${DB_NAME}_search"
+      fi
       # The study's runs list in the model-training view (the UI's default is the GenAI
       # overview); with logins, as the admin unless a user is given.
       MLFLOW_TRACKING_USERNAME="${MLFLOW_TRACKING_USERNAME:-${MLFLOW_AUTH_ADMIN_USERNAME:-admin}}" \

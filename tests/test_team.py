@@ -9,6 +9,7 @@ Needs Debian's postgresql package (`.ci/run` installs it: `scripts/server.sh ins
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -74,10 +75,11 @@ class Server:
         out = self.script("stop", DROP_DB="1")
         assert out.returncode == 0, out.stderr
 
-    def sql(self, query: str):
+    def sql(self, query: str, database: str | None = None):
         """Ask PostgreSQL itself, with the password file the script wrote."""
         line = (self.folder / "pgpass").read_text().splitlines()[0]
         host, port, db, user, password = line.split(":")
+        db = database or db
         with psycopg.connect(host=host, port=port, dbname=db, user=user, password=password) as c:
             return c.execute(query).fetchall()
 
@@ -174,6 +176,34 @@ def test_a_sweep_on_the_postgres_server_records_every_run_and_its_study(server, 
     assert {"stability_by_config.json", "topk_frequency.json"} <= parent_files
     metrics = parent.data.metrics
     assert metrics["stability_n_runs"] == 4 and 0 <= metrics["stability_nogueira"] <= 1
+
+
+def test_a_stability_search_keeps_its_optuna_study_in_the_servers_postgres(server, tmp_path):
+    said = re.search(r"export (PGPASSFILE=\S+) (EBM_STUDY_SEARCH_STORAGE=\S+)", server.started)
+    assert said, server.started
+    env = dict(v.split("=", 1) for v in said.groups())
+    search = [
+        "tracking=server",
+        "tracking.experiment=search",
+        "hydra/sweeper=stability_search",
+        "hydra.sweeper.n_trials=2",
+        "model.learning_rate=interval(0.01, 0.1)",
+        "study.min_seeds=3",
+        "study.max_seeds=3",
+    ]
+    # Without a storage every launch can reach: one line, before any run.
+    refused = sweep(tmp_path, *search, env={"MLFLOW_TRACKING_URI": server.url})
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "tracking.search_storage is not set" in refused.stderr.strip().splitlines()[-1]
+    assert runs_of(client(server.url), "search") == []
+    out = sweep(tmp_path, *search, env={"MLFLOW_TRACKING_URI": server.url, **env})
+    assert out.returncode == 0, out.stderr[-3000:]
+    parent, jobs = finished_sweep(runs_of(client(server.url), "search"), n_jobs=6)
+    assert {j.data.tags["ebm_study.trial"] for j in jobs} == {"0", "1"}
+    states = server.sql("SELECT state FROM trials ORDER BY number", f"{server.db}_search")
+    assert [s for (s,) in states] == ["COMPLETE", "COMPLETE"]
+    assert "pareto_front.json" in {a.path for a in client(server.url).list_artifacts(
+        parent.info.run_id)}  # fmt: skip
 
 
 def test_a_second_server_cannot_take_a_database_whose_artifacts_are_elsewhere(server, tmp_path):

@@ -171,11 +171,14 @@ def pareto_chart(front: pd.DataFrame, k: int, objective: str, lower_is_better: b
         )
         if on:
             trials = f" (trial {row['trials']})" if row.get("trials") else ""
+            # Labels of the right half point left, so they stay inside the picture.
+            right = row["metric_mean"] > float(data["metric_mean"].median())
             ax.annotate(
                 f"{row['setting']}{trials}",
                 (row["metric_mean"], row["stability"]),
-                xytext=(6, 6),
+                xytext=(-6, 6) if right != lower_is_better else (6, 6),
                 textcoords="offset points",
+                ha="right" if right != lower_is_better else "left",
                 fontsize=7,
             )
         if row["recommended"]:
