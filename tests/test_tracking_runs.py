@@ -17,8 +17,9 @@ from ebm_study.tracking import runs, store
 
 @pytest.fixture
 def experiment(tmp_path):
-    uri = store_overrides(tmp_path)[0].removeprefix("tracking.uri=")
-    return store.connect({"uri": uri, "experiment": "ebm-study", "artifact_location": None})
+    # Artifacts under tmp_path: MLflow's default is ./mlruns of the directory pytest runs in.
+    uri, location = (o.split("=", 1)[1] for o in store_overrides(tmp_path)[:2])
+    return store.connect({"uri": uri, "experiment": "ebm-study", "artifact_location": location})
 
 
 def test_a_run_that_ends_well_is_finished_with_its_tags(experiment, tmp_path):

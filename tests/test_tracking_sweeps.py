@@ -14,8 +14,11 @@ from ebm_study.tracking import store, sweeps
 
 @pytest.fixture
 def parent(tmp_path):
-    uri = store_overrides(tmp_path)[0].removeprefix("tracking.uri=")
-    experiment = store.connect({"uri": uri, "experiment": "ebm-study", "artifact_location": None})
+    # Artifacts under tmp_path: MLflow's default is ./mlruns of the directory pytest runs in.
+    uri, location = (o.split("=", 1)[1] for o in store_overrides(tmp_path)[:2])
+    experiment = store.connect(
+        {"uri": uri, "experiment": "ebm-study", "artifact_location": location}
+    )
     parent_id = sweeps.start_sweep(
         experiment, str(tmp_path / "a"), ["split_seed"], ["split_seed=0,1"], "x: 1\n", {}, "key1"
     )
