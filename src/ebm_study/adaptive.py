@@ -73,7 +73,8 @@ class Runner:
         self.importances: dict[str, pd.DataFrame] = {}  # run_id -> its importance table
         self.twins: pd.DataFrame | None = None
         self.metric: str | None = study_settings.metric
-        self.all: list[Setting] = []  # every setting so far, for the parent's table
+        self.all: list[Setting] = []  # every setting of this launch, for the parent's table
+        self.before: list[dict[str, Any]] = []  # rows of settings an earlier launch finished
 
     # -- one setting's jobs ----------------------------------------------------------------
 
@@ -219,21 +220,22 @@ class Runner:
 
     def table(self) -> pd.DataFrame:
         """One row a setting: seeds used and why it stopped (`seeds_by_setting.json`)."""
-        rows = [
-            {
-                tags.CONFIG_KEY: s.key,
-                "setting": s.label,
-                "trial": s.trial if s.trial is not None else math.nan,
-                "seeds_used": len(s.pairs),
-                "seeds_failed": s.failed,
-                "stopped": s.stopped or "running",
-                "ci_width": s.width,
-            }
-            for s in self.all
-        ]
-        return pd.DataFrame(rows)
+        return pd.DataFrame([*self.before, *(row(s) for s in self.all)])
 
     def record(self) -> None:
         """The seeds table on the parent run, after every round: an interrupted sweep's says
         how far it got."""
         sweeps.write_table(self.parent_id, tags.SEEDS_BY_SETTING, report.rounded(self.table()))
+
+
+def row(s: Setting) -> dict[str, Any]:
+    """A setting's row of `seeds_by_setting.json`."""
+    return {
+        tags.CONFIG_KEY: s.key,
+        "setting": s.label,
+        "trial": s.trial if s.trial is not None else math.nan,
+        "seeds_used": len(s.pairs),
+        "seeds_failed": s.failed,
+        "stopped": s.stopped or "running",
+        "ci_width": s.width,
+    }

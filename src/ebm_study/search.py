@@ -176,6 +176,11 @@ class Search:
             )
             try:
                 self.runner.run([setting])
+            except UserError as err:  # a setting Hydra cannot compose: this trial fails
+                trial.set_user_attr("error", str(err)[:500])
+                study.tell(trial, state=TrialState.FAIL)
+                log.warning("trial %d (%s) failed: %s", trial.number, setting.label, err)
+                continue
             except BaseException:  # Ctrl-C, a stop signal, a store gone: ask it again next time
                 trial.set_user_attr(INTERRUPTED, True)
                 study.enqueue_trial(trial.params, skip_if_exists=False)
@@ -232,16 +237,16 @@ class Search:
             attrs = trial.user_attrs
             if "same_as_trial" in attrs or not attrs.get(tags.CONFIG_KEY):
                 continue
-            self.runner.all.append(
-                Setting(
-                    overrides=[],
-                    label=attrs.get("setting", ""),
-                    trial=trial.number,
-                    key=attrs[tags.CONFIG_KEY],
-                    pairs=[(0, 0)] * int(attrs.get("seeds_used") or 0),
-                    stopped=attrs.get("stopped"),
-                    measured={"ci_low": 0.0, "ci_high": attrs.get("ci_width") or math.nan},
-                )
+            self.runner.before.append(
+                {
+                    tags.CONFIG_KEY: attrs[tags.CONFIG_KEY],
+                    "setting": attrs.get("setting", ""),
+                    "trial": trial.number,
+                    "seeds_used": int(attrs.get("seeds_used") or 0),
+                    "seeds_failed": 0,
+                    "stopped": attrs.get("stopped"),
+                    "ci_width": attrs.get("ci_width") or math.nan,
+                }
             )
         return known
 
