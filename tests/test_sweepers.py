@@ -168,6 +168,17 @@ def test_a_search_interrupted_resumes_without_refitting_and_leaves_a_true_pareto
     assert promoted.returncode == 0, promoted.stderr
     best = front[front["recommended"]].iloc[0]
     assert f"setting {best['setting']}:" in promoted.stdout
+    too_high = run_cli(
+        "--tracking-uri", uri, "--pareto", "--min-stability", "0.999", program="ebm-study-promote"
+    )
+    assert too_high.returncode == 2
+    assert (
+        too_high.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "ebm-study-promote: error: --pareto: no setting on the front reaches stability 0.999"
+        )
+    )
 
 
 def test_a_failing_job_fails_its_trial_and_the_search_goes_on(tmp_path):
