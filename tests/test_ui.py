@@ -94,6 +94,9 @@ def test_the_stability_table_shows_every_column(ui, page, shared_sweep):
         parent.info.run_id, "stability_by_config.json"
     )
     table = json.loads(Path(local).read_text())
+    # The button comes before the table's rows: wait for its first and last columns.
+    for column in (table["columns"][0], table["columns"][-1]):
+        page.get_by_text(column, exact=True).first.wait_for(timeout=60_000)
     text = page.inner_text("body")
     for column in table["columns"]:
         assert re.search(rf"^{re.escape(column)}$", text, re.M), column
