@@ -70,3 +70,10 @@ def test_a_setting_stops_at_the_width_at_the_cap_or_when_a_job_failed():
 def test_a_bad_rule_is_one_line(values, message):
     with pytest.raises(UserError, match=message):
         seeds.from_config(values)
+
+
+def test_a_zero_width_interval_counts_only_when_the_sets_are_identical():
+    assert math.isnan(seeds.width(0.52, 0.52, 0.52))  # no interval yet, not certainty
+    assert seeds.width(1.0, 1.0, 1.0) == 0.0
+    assert seeds.width(0.5, 0.4, 0.6) == pytest.approx(0.2)
+    assert math.isnan(seeds.width(0.5, math.nan, math.nan))

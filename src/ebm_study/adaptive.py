@@ -48,7 +48,10 @@ class Setting:
 
     @property
     def width(self) -> float:
-        return self.measured.get("ci_high", math.nan) - self.measured.get("ci_low", math.nan)
+        m = self.measured
+        return seeds.width(
+            m.get("objective", math.nan), m.get("ci_low", math.nan), m.get("ci_high", math.nan)
+        )
 
 
 class Runner:

@@ -127,6 +127,16 @@ def stop_reason(
     return None
 
 
+def width(value: float, low: float, high: float) -> float:
+    """The interval's width the rule reads; nan (no interval yet) for one of zero width around
+    a value below 1: with few runs every left-out value can coincide (three runs whose pairs
+    share as many terms) without the sets agreeing. Only identical sets (Phi 1) are certain."""
+    spread = high - low
+    if math.isnan(spread) or (spread <= 1e-12 and value < 1 - 1e-12):
+        return math.nan
+    return spread
+
+
 def next_batch(plan: SeedPlan, n_used: int, batch: int) -> int:
     """How many seeds a setting gets in its next round: min_seeds first, then one batch (as
     many jobs as the launcher runs at once), never past max_seeds."""
