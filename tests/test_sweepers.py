@@ -233,3 +233,28 @@ def test_a_bad_search_space_stops_before_any_run_with_one_line(tmp_path, argumen
     assert len(lines) == 1 and lines[0].startswith("ebm-study: error: "), result.stderr
     assert pytest.importorskip("re").search(message, lines[0]), lines[0]
     assert all_runs(store_uri(tmp_path)) == []
+
+
+def test_a_search_on_phi_c_tells_optuna_the_correlation_aware_stability(tmp_path):
+    result = run_cli(
+        "-m",
+        "hydra/sweeper=stability_search",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.seeds=3",
+        "study.vary=split",
+        "study.objective=nogueira_corr",
+        "model.learning_rate=choice(0.01, 0.05)",
+        "hydra.sweeper.sampler=random",
+        *TINY,
+        "tracking.log_model=false",
+        *store_overrides(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    parent, jobs = sweep_of(all_runs(store_uri(tmp_path)))
+    by_config = artifact(parent, tags.STABILITY_BY_CONFIG).set_index("config_key")
+    for trial in optuna_trials(tmp_path):
+        if trial.state.name == "COMPLETE" and "same_as_trial" not in trial.user_attrs:
+            key = trial.user_attrs["config_key"]
+            # Fixed seeds: the study's Phi_C over the same runs is what Optuna was told.
+            assert trial.values[1] == pytest.approx(by_config.loc[key, "nogueira_corr"], abs=1e-3)
+    assert parent.data.tags["study.objective"] == "nogueira_corr"
