@@ -22,7 +22,6 @@ from omegaconf import DictConfig
 from ebm_study import interrupts, redundancy, report, seeds, stability, study
 from ebm_study.config import config_key, digest_run, interval, setting
 from ebm_study.errors import UserError
-from ebm_study.metrics import lower_is_better
 from ebm_study.settings import StudySettings
 from ebm_study.sweep_plan import Plan
 from ebm_study.tracking import sweeps, tags
@@ -202,9 +201,6 @@ class Runner:
         if self.twins is None:
             self.twins = report.near_twins(run_id, self.settings.corr_threshold)
         return None if self.twins is None else redundancy.redundancy_matrix(terms, self.twins)
-
-    def lower_is_better(self) -> bool:
-        return lower_is_better(self.metric or "")
 
     # -- telling people --------------------------------------------------------------------
 
