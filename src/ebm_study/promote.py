@@ -13,6 +13,7 @@ from ebm_study import cli, pareto, pipeline, report
 from ebm_study.config import interval
 from ebm_study.errors import UserError
 from ebm_study.metrics import LOWER_IS_BETTER
+from ebm_study.metrics import lower_is_better as metric_lower_is_better
 from ebm_study.study import Study
 from ebm_study.tracking import models, runs, sweeps, tags
 
@@ -207,16 +208,11 @@ def recommended_setting(
     stable (default: the sweep's study.min_stability)."""
     chosen = study.settings
     floor = min_stability if min_stability is not None else chosen.min_stability
-    if len(study.by_config) < 2:
+    front = study.pareto  # the study's own front, unless asked about another metric
+    if front is None:
         raise UserError("--pareto: this sweep has one setting; there is no front to choose from")
-    front = pareto.table(
-        study.by_config,
-        finished,
-        metric,
-        chosen.objective,
-        lower_is_better,
-        floor,
-    )
+    if front["metric"].iloc[0] != metric or lower_is_better != metric_lower_is_better(metric):
+        front = pareto.table(study.by_config, finished, metric, chosen.objective, lower_is_better)
     best = pareto.recommend(front, floor, lower_is_better)
     if best is None:
         on = front[front["on_front"]]
