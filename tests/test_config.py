@@ -80,7 +80,7 @@ def test_paper_study_uses_interpret_defaults(make_cfg):
     cfg = make_cfg("experiment=paper", tiny=False)
     defaults = ExplainableBoostingClassifier().get_params()
     for key, value in cfg.model.items():
-        if key != "n_jobs":
+        if key not in ("n_jobs", "round_budget"):  # ours: the cap's budget, unused at 50000
             assert defaults[key] == value, key
     assert cfg.model_seed == defaults["random_state"] == 42
     assert cfg.split.test_size == 0.2
@@ -128,22 +128,22 @@ def test_an_unknown_config_group_option_names_the_allowed_ones(make_cfg):
     assert "breast_cancer" in message and "csv" in message
 
 
-def test_max_rounds_moves_with_the_learning_rate_unless_given(make_cfg):
-    assert make_cfg(tiny=False).model.max_rounds == 2000  # 30 / 0.015
-    assert make_cfg("model.learning_rate=0.05", tiny=False).model.max_rounds == 600
-    assert make_cfg("model.learning_rate=0.005", tiny=False).model.max_rounds == 6000
+def test_max_rounds_is_auto_unless_given_and_logged_as_given(make_cfg):
+    assert make_cfg(tiny=False).model.max_rounds == "auto"
+    assert make_cfg(tiny=False).model.round_budget == 30
     assert make_cfg("model.max_rounds=123", tiny=False).model.max_rounds == 123
-    assert run_params(make_cfg(tiny=False))["model.max_rounds"] == 2000
-    assert "max_rounds: 2000" in to_yaml(make_cfg(tiny=False))
+    assert run_params(make_cfg(tiny=False))["model.max_rounds"] == "auto"
+    assert "max_rounds: auto" in to_yaml(make_cfg(tiny=False))
 
 
 def test_a_bad_learning_rate_leaves_its_naming_to_the_validator(make_cfg):
     from ebm_study.errors import UserError
+    from ebm_study.model import rounds_cap
     from ebm_study.validate import check_config
 
     for rate in ("-1", "0", "abc"):
         cfg = make_cfg(f"model.learning_rate={rate}", tiny=False)
-        assert cfg.model.max_rounds == 50000
+        assert rounds_cap(30, cfg.model.learning_rate, 455) == 50000
         with pytest.raises(UserError, match=f"model.learning_rate='?{rate}'? must be a number"):
             check_config(cfg)
 

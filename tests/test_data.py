@@ -1,5 +1,7 @@
 """Data sets load as the config names them, and the split is stratified and seeded."""
 
+import re
+
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
@@ -104,3 +106,70 @@ def test_the_positive_class_is_the_larger_label_unless_stated():
     assert data.positive_label(pd.Series([0, 1, 2])) is None  # three classes: macro averages
     with pytest.raises(UserError, match=r"positive_class='maybe' is not a class .*'no', 'yes'"):
         data.positive_label(y, "maybe")
+
+
+def test_columns_are_dropped_dates_read_as_decimal_years_and_missing_targets_left_out(tmp_path):
+    path = tmp_path / "mine.csv"
+    pd.DataFrame(
+        {
+            "name": ["Ann", "Bob", "Cy", "Di"],
+            "when": ["2013-01-01", "2013-07-02 12:00", None, "2016-12-31 23:59:59"],
+            "a": [1.0, 2.0, 3.0, 4.0],
+            "label": [0, 1, None, 1],
+        }
+    ).to_csv(path, index=False)
+    options = {"drop": ["name"], "dates": ["when"], "drop_missing_target": True}
+    table = data.load(OmegaConf.merge(csv_cfg(path), options))
+    assert list(table.X.columns) == ["when", "a"]
+    assert table.rows_dropped == 1 and table.y.tolist() == [0, 1, 1]
+    # The middle of 2013 (day 183 of 365 at noon) and the last second of a leap year.
+    assert table.X["when"].tolist() == pytest.approx(
+        [2013.0, 2013 + 182.5 / 365, 2017 - 1 / 31622400]
+    )
+    kept = data.load(OmegaConf.merge(csv_cfg(path), {"dates": ["when"]}))
+    assert kept.rows_dropped == 0 and kept.y.isna().sum() == 1  # the validator refuses it
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"drop": ["nope"]}, "data.drop names no column: nope; columns: when, a"),
+        ({"dates": ["label"]}, "data.dates=['label'] names the target, 'label'"),
+        ({"dates": ["a"]}, "data.dates: column 'a' is numeric already (1.0)"),
+        ({"drop": ["a", "when"]}, "data.drop=['a', 'when'] leaves no feature columns"),
+        ({"drop": ["a"], "dates": ["a"]}, "data.drop and data.dates both name a"),
+    ],
+)
+def test_bad_column_options_name_the_value(tmp_path, options, message):
+    path = tmp_path / "mine.csv"
+    pd.DataFrame({"when": ["2013-01-01", "x"], "a": [1.0, 2.0], "label": [0, 1]}).to_csv(
+        path, index=False
+    )
+    with pytest.raises(UserError, match=re.escape(message)):
+        data.load(OmegaConf.merge(csv_cfg(path), options))
+    with pytest.raises(
+        UserError, match=r"data.dates: column 'when' holds 'x', not a date \(1 of 2"
+    ):
+        data.load(OmegaConf.merge(csv_cfg(path), {"dates": ["when"]}))
+
+
+def test_a_parquet_file_reads_as_a_csv_does(tmp_path):
+    frame = pd.DataFrame({"a": [1.5, 2.5, 3.5], "colour": ["r", "g", "b"], "label": [0, 1, 0]})
+    frame.to_parquet(tmp_path / "mine.parquet")
+    frame.to_csv(tmp_path / "mine.csv", index=False)
+    parquet = data.load(csv_cfg(tmp_path / "mine.parquet"))
+    csv = data.load(csv_cfg(tmp_path / "mine.csv"))
+    assert parquet.X.equals(csv.X) and parquet.y.equals(csv.y) and parquet.name == "mine"
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(UserError, match=r"^--input=.*bad.parquet' is not a readable Parquet"):
+        data.read_table(tmp_path / "bad.parquet", "--input")
+
+
+def test_text_columns_are_told_apart_ids_and_dates_from_categories():
+    names = pd.Series([f"person {i}" for i in range(50)])
+    assert data.id_like(names) and not data.dates_like(names)
+    dates = pd.Series(["2013-01-05", "2014-02-03"] * 25)
+    assert data.dates_like(dates) and not data.id_like(dates)
+    colours = pd.Series(["red", "blue"] * 25)
+    assert not data.id_like(colours) and not data.dates_like(colours)
+    assert not data.dates_like(pd.Series(["May", "June"] * 25))  # a month name: a category

@@ -82,3 +82,45 @@ def test_the_table_carries_the_bags_spread_and_top_k_shares(bagged):
     from matplotlib.container import ErrorbarContainer
 
     assert any(isinstance(c, ErrorbarContainer) for c in ax.containers)  # the bags' range
+
+
+def _three_classes():
+    """Three classes with a text feature and missing values: the shape users bring."""
+    rng = np.random.default_rng(0)
+    n = 240
+    import pandas as pd
+
+    colour = rng.choice(["red", "green", "blue"], n)
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    logits = np.stack([a + 1.5 * (colour == "red"), b + (colour == "green"), 0.3 * a])
+    y = np.array(["x", "y", "z"])[np.argmax(logits + rng.normal(0, 0.7, logits.shape), axis=0)]
+    a[rng.random(n) < 0.1] = np.nan
+    return pd.DataFrame({"colour": colour, "a": a, "b": b, "c": rng.normal(size=n)}), y
+
+
+@pytest.mark.parametrize("task", ["binary", "three classes", "regression"])
+def test_each_bags_importance_is_interprets_own_on_that_bags_scores(task):
+    """interpret's term_importances() on a copy of the model holding one bag's scores is the
+    oracle: the per-bag definition is interpret's, for every kind of target."""
+    from interpret.glassbox import ExplainableBoostingRegressor
+
+    X, y = _three_classes()
+    if task == "binary":
+        y = (y == "x").astype(int)
+    estimator = ExplainableBoostingClassifier
+    if task == "regression":
+        y = X["b"].to_numpy() * 3 + np.random.default_rng(1).normal(size=len(X))
+        estimator = ExplainableBoostingRegressor
+    ebm = estimator(
+        outer_bags=3, interactions=1, max_rounds=200, n_jobs=1, random_state=0,
+        feature_types=["nominal", "auto", "auto", "auto"],
+    ).fit(X, y)  # fmt: skip
+    bags = importance.per_bag(ebm)
+    assert bags.shape == (3, len(ebm.term_names_))
+    for b in range(3):
+        one = ebm.copy()
+        one.term_scores_ = [np.asarray(s)[b] for s in ebm.bagged_scores_]
+        assert np.allclose(bags[b], one.term_importances("avg_weight"), rtol=1e-12, atol=0)
+    table = importance.table(ebm, top_k=2)
+    assert table["p_top_k"].sum() == pytest.approx(2)
+    assert np.isfinite(importance.within_run_stability(ebm, 2))  # 3 bags: defined

@@ -18,7 +18,12 @@ def test_binary_metrics_use_the_positive_class():
     assert scores["roc_auc"] == pytest.approx(
         skm.roc_auc_score(y[400:], model.predict_proba(X[400:])[:, 1])
     )
-    assert set(scores) == {"accuracy", "f1", "precision", "recall", "roc_auc", "log_loss"}
+    assert set(scores) == {
+        *("accuracy", "f1", "precision", "recall", "roc_auc", "average_precision", "log_loss")
+    }
+    assert scores["average_precision"] == pytest.approx(
+        skm.average_precision_score(y[400:], model.predict_proba(X[400:])[:, 1])
+    )
     assert 0.8 < scores["accuracy"] < 1.0
 
 

@@ -4,7 +4,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from ebm_study.errors import UserError
-from ebm_study.model import boosting_rounds, build, resolve_n_jobs
+from ebm_study.model import boosting_rounds, build, resolve_n_jobs, rounds_cap
 
 
 def test_n_jobs_auto_shares_the_cores_among_parallel_jobs():
@@ -62,3 +62,25 @@ def test_the_pair_stage_counts_its_own_rounds(cancer):
     ebm = fitted(cancer, max_rounds=4, interactions=1, early_stopping_rounds=10_000)
     assert ebm.best_iteration_.shape == (2, 2)
     assert boosting_rounds(ebm) == {"boosting_rounds_max": 4, "bags_at_max_rounds": 2}
+
+
+def test_the_auto_round_cap_grows_with_the_rows_and_moves_with_the_rate():
+    # Up to 500 rows: rounds x learning rate = the budget (breast cancer's 455 rows: 2000 at
+    # 0.015, as the fast settings had it); beyond, x sqrt(rows / 500); never above 50000.
+    assert rounds_cap(30, 0.015, 455) == 2000
+    assert rounds_cap(30, 0.05, 455) == 600
+    assert rounds_cap(30, 0.005, 100) == 6000
+    assert rounds_cap(30, 0.015, 2000) == 4000  # sqrt(4) = 2
+    assert rounds_cap(30, 0.015, 64_000) == 22_628  # sqrt(128) = 11.3
+    assert rounds_cap(30, 0.015, 300_000) == 48_990
+    assert rounds_cap(30, 0.005, 300_000) == 50_000  # interpret's own default is the ceiling
+    assert rounds_cap(60, 0.015, 455) == 4000
+
+
+def test_build_resolves_auto_for_the_training_rows_and_keeps_a_number(make_cfg):
+    cfg = make_cfg("model.max_rounds=auto", "model.learning_rate=0.05")
+    assert build(cfg.model, n_rows=455).get_params()["max_rounds"] == 600
+    assert build(cfg.model, n_rows=8000).get_params()["max_rounds"] == 2400
+    assert "round_budget" not in build(cfg.model).get_params()
+    given = make_cfg("model.max_rounds=77")
+    assert build(given.model, n_rows=8000).get_params()["max_rounds"] == 77

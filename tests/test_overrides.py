@@ -27,3 +27,14 @@ def test_single_run_name_lists_its_overrides_but_not_where_it_writes():
     job = ["model.outer_bags=2", "tracking.uri=sqlite:///x.db", "hydra.run.dir=/tmp/x"]
     assert run_name(job) == "outer_bags=2"
     assert run_name([]) == "defaults"
+
+
+def test_a_sweep_of_seeds_alone_names_its_setting_by_what_its_command_line_fixed():
+    from ebm_study.overrides import fixed_setting
+
+    swept = ["split_seed", "model_seed"]
+    given = ["split_seed=3", "model_seed=1", "model.learning_rate=0.05", "data=csv"]
+    given += ["data.path=/x/y.csv", "model.n_jobs=2", "top_k=3", "tracking.uri=sqlite:///z"]
+    assert fixed_setting(given, swept) == "learning_rate=0.05"
+    assert fixed_setting(["split_seed=3", "hydra/launcher=joblib"], swept) == "default settings"
+    assert fixed_setting(["experiment=paper", "split_seed=1"], swept) == "experiment=paper"

@@ -224,8 +224,21 @@ def test_consensus_registers_a_merged_model_that_reloads_and_predicts(tmp_path):
     assert len(sweeps.jobs_frame(experiment, version.tags["sweep_run_id"])) == 3
     model = mlflow.sklearn.load_model("models:/ebm-study@champion")
     assert len(model.bagged_scores_[0]) == 6  # 3 runs x 2 bags
-    X = load_breast_cancer(as_frame=True).data.head(5)
-    assert set(model.predict(X)) <= {0, 1}
+    # A well-formed scikit-learn estimator (interpret 0.7.8's merge leaves it without its
+    # hyperparameters, #576): it prints, reports its parameters and clones.
+    from sklearn.base import clone
+
+    assert repr(model).startswith("ExplainableBoostingClassifier(")
+    params = model.get_params()
+    assert params["outer_bags"] == 2 and params["max_rounds"] == 300
+    assert params["callback"] is None
+    assert clone(model).get_params() == params
+    # It predicts what interpret's own merge of the three runs' models predicts.
+    from interpret.glassbox import merge_ebms
+
+    members = [mlflow.sklearn.load_model(f"runs:/{r}/model") for r in merged]
+    X = load_breast_cancer(as_frame=True).data
+    assert np.array_equal(model.predict_proba(X), merge_ebms(members).predict_proba(X))
 
 
 def test_consensus_needs_several_model_seeds_on_one_split(shared_sweep, capsys):

@@ -87,7 +87,7 @@ def test_regression_metrics_agree_with_scikit_learn():
 
 def test_a_regression_fits_interprets_regressor(make_cfg):
     cfg = make_cfg("data=diabetes")
-    ebm, scores = pipeline.fit_and_score(cfg, pipeline.prepare(cfg))
+    ebm, scores, *_ = pipeline.fit_and_score(cfg, pipeline.prepare(cfg))
     assert isinstance(ebm, ExplainableBoostingRegressor)
     assert {"rmse", "mae", "r2", "fit_seconds"} <= set(scores) and "f1" not in scores
     assert 0.1 < scores["r2"] < 0.7 and 30 < scores["rmse"] < 80  # diabetes: R2 about 0.4

@@ -71,7 +71,11 @@ def test_tags_round_trip_and_missing_tags_fall_back():
     ("key", "value", "message"),
     [
         ("objective", "phi", r"^study.objective=.phi. is unknown; allowed: nogueira, nogueira_co"),
-        ("metric", "auc", r"^study.metric='auc' is not a metric runs log; allowed: accuracy, f1"),
+        (
+            "metric",
+            "auc",
+            r"^study.metric='auc' is not a metric runs log; allowed: accuracy, average_precision,",
+        ),
         ("min_stability", 2.0, r"^study.min_stability=2.0 must be a number between -1 and 1"),
     ],
 )

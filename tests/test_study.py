@@ -136,7 +136,9 @@ def test_runs_with_a_bag_at_max_rounds_are_counted_per_setting_and_named():
         "aaaa": 1,
         "bbbb": 1,
     }
-    assert "2 run(s) had an outer bag that never early-stopped" in summary_markdown(study)
+    assert "2 run(s) had outer bags that never early-stopped and were stopped by the round cap" in (
+        summary_markdown(study)
+    )
     assert "aaaa-1-0" in summary_markdown(study)
 
 

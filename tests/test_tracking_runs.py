@@ -8,6 +8,7 @@ import threading
 import time
 
 import mlflow
+import pandas as pd
 import pytest
 from conftest import all_runs, store_overrides, store_uri
 
@@ -100,3 +101,28 @@ def test_a_dataset_another_job_inserted_first_is_recognised_on_every_store():
     ):
         assert runs.is_duplicate(MlflowException(message))
     assert not runs.is_duplicate(MlflowException("RESOURCE_DOES_NOT_EXIST: no such run"))
+
+
+def test_the_datasets_schema_is_mlflows_own_read_from_a_sample_with_gaps_from_all_rows():
+    """MLflow reads every value of a text column to type it; ebm-study types the columns from
+    a sample, and still marks a column with any missing value as not required."""
+    import numpy as np
+    from mlflow.types.utils import _infer_schema
+
+    from ebm_study.tracking.runs import SCHEMA_ROWS, _schema
+
+    n = SCHEMA_ROWS * 5
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "blue"], n),
+            "count": rng.integers(0, 9, n),
+            "size": rng.normal(size=n),
+            "when": rng.normal(size=n),
+        }
+    )
+    frame.loc[n - 1, "size"] = np.nan  # a gap the sample may well miss
+    frame["colour"] = frame["colour"].astype(object)
+    frame.loc[n - 2, "colour"] = None
+    assert _schema(frame) == _infer_schema(frame)
+    assert _schema(frame.head(50)) == _infer_schema(frame.head(50))

@@ -19,8 +19,9 @@ from ebm_study.errors import UserError
 from ebm_study.train import launcher_name, parallel_jobs, train
 
 METRICS = {
-    *("accuracy", "f1", "precision", "recall", "roc_auc", "log_loss"),
+    *("accuracy", "f1", "precision", "recall", "roc_auc", "average_precision", "log_loss"),
     *("fit_seconds", "boosting_rounds_max", "bags_at_max_rounds", "stability_within_run"),
+    "max_rounds",
 }
 
 
@@ -238,8 +239,14 @@ BAD_INPUT = [
     (["data=csv", "data.path={header}", "data.target=y"], "has a header but no rows"),
     (["data=csv", "data.path={good}", "data.target=label"], "data.target='label' is not a column"),
     (["data=csv", "data.path={one_class}", "data.target=y"], "has one class"),
-    (["data=csv", "data.path={nan_target}", "data.target=y"], "missing value(s)"),
-    (["data=csv", "data.path={text}", "data.target=y"], "non-numeric feature column(s) colour"),
+    (
+        ["data=csv", "data.path={nan_target}", "data.target=y"],
+        "missing value(s) in 40 rows; data.drop_missing_target=true leaves those rows out",
+    ),
+    (
+        ["data=csv", "data.path={text}", "data.target=y"],
+        "non-numeric feature column(s) colour (text: data.categorical=[colour])",
+    ),
     (["data=csv", "data.path={tiny}", "data.target=y", "split.test_size=0.1"], "one per class"),
     (
         ["data=csv", "data.path={lonely}", "data.target=y"],
@@ -255,7 +262,11 @@ BAD_INPUT = [
     (["model.interactions=abc"], "model.interactions='abc' must be a count"),
     (["model.n_jobs=many"], "model.n_jobs='many' must be 'auto' or a whole number"),
     (["top_k=0"], "top_k=0 must be a whole number >= 1"),
-    (["top_k=99"], "top_k=99 is more than the number of terms"),
+    (
+        ["top_k=99"],
+        "top_k=99 is more than the number of terms (30 features, no pairs): at most "
+        "top_k=30, and top_k=29 or less for a top k that can differ between runs",
+    ),
 ]
 
 
@@ -346,6 +357,12 @@ def test_the_command_runs_one_job(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     (run,) = all_runs(store_uri(tmp_path))
     assert run.info.status == "FINISHED" and run.info.run_name.endswith(",split_seed=2")
+    # It says how it scored, what came out on top, and where to see it.
+    m, run_id = run.data.metrics, run.info.run_id
+    assert f"run {run_id}: accuracy {m['accuracy']:.4f}, f1 {m['f1']:.4f}," in result.stdout
+    assert "top 5: worst " in result.stdout
+    url = f"http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+    assert f"see it (after `make ui`): {url}" in result.stdout
 
 
 def test_the_command_prints_one_line_and_exits_2_on_bad_input(tmp_path):

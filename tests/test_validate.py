@@ -89,3 +89,33 @@ def test_stated_categorical_text_columns_pass(make_cfg):
         "data=csv", "data.path=x.csv", "data.target=y", "data.categorical=[colour]", "top_k=2"
     )
     validate.check_data(table(GOOD.assign(colour=["red", "blue"] * 20)), cfg)
+
+
+def test_text_columns_get_the_option_that_takes_them(make_cfg):
+    frame = GOOD.assign(
+        name=[f"person {i}" for i in range(40)],
+        visit=["2021-03-04", "2021-05-06"] * 20,
+        colour=["red", "blue"] * 20,
+    )
+    cfg = make_cfg("data=csv", "data.path=x.csv", "data.target=y", "top_k=2")
+    with pytest.raises(UserError) as err:
+        validate.check_data(table(frame), cfg)
+    assert str(err.value) == (
+        "non-numeric feature column(s) name (an ID or name: 40 distinct values in 40 rows: "
+        "data.drop=[name]); visit (dates, e.g. '2021-03-04': data.dates=[visit]); colour (text: "
+        "data.categorical=[colour]): list each under the option named (data.drop leaves a "
+        "column out)"
+    )
+
+
+def test_an_id_or_dates_taken_as_categories_are_warned_about(make_cfg):
+    frame = GOOD.assign(name=[f"p{i}" for i in range(40)], visit=["2021-03-04", "2021-05-06"] * 20)
+    cfg = make_cfg(
+        "data=csv", "data.path=x.csv", "data.target=y", "top_k=2", "data.categorical=[name,visit]"
+    )
+    validate.check_data(table(frame), cfg)  # accepted, as asked
+    said = validate.data_warnings(table(frame), cfg)
+    assert said[0].startswith("data.categorical column 'name' holds 40 distinct values in 40 rows")
+    assert said[0].endswith("data.drop=[name] leaves it out")
+    assert said[1].startswith("data.categorical column 'visit' holds dates (2 distinct)")
+    assert validate.data_warnings(table(GOOD), make_cfg("top_k=2")) == []

@@ -10,7 +10,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from ebm_study import cli, liveness, report, settings, sweep_plan, validate
+from ebm_study import cli, library_warnings, liveness, report, settings, sweep_plan, validate
 from ebm_study.config import sweep_key, to_yaml
 from ebm_study.overrides import swept_keys
 from ebm_study.progress import Counts, Reporter, total_jobs
@@ -127,22 +127,44 @@ class SweepRun(Callback):
         if self.parent_id is None or self.experiment_id is None:
             return
         jobs = sweeps.jobs_frame(self.experiment_id, self.parent_id)
-        try:
-            study_settings = settings.from_config(config)
-            study = report.publish(self.experiment_id, self.parent_id, study_settings, jobs)
-            report.print_study(study, self.parent_id)
-        except Exception as err:  # the sweep's runs are safe; `ebm-study-report` can retry
-            log.error("stability study failed: %s: %s", type(err).__name__, err, exc_info=True)
         summary = sweeps.sweep_counts(jobs)
         failed = summary[tags.N_FAILED]
-        sweeps.end_sweep(self.parent_id, "FAILED" if failed else "FINISHED", summary)
+        study_error = None
+        if summary[tags.N_FINISHED]:  # none finished: the failures below say it all
+            try:
+                study_settings = settings.from_config(config)
+                study = report.publish(self.experiment_id, self.parent_id, study_settings, jobs)
+                report.print_study(study, self.parent_id)
+            except Exception as err:  # the sweep's runs are safe; `ebm-study-report` retries
+                study_error = f"{type(err).__name__}: {err}".splitlines()[0][:2000]
+                log.error("stability study failed: %s", study_error, exc_info=True)
+                sweeps.record_study_failure(self.parent_id, study_error)
+        status = "FAILED" if failed or study_error else "FINISHED"
+        sweeps.end_sweep(self.parent_id, status, summary)
         if self.claim is not None:
             self.claim.release()
         log.info(
             "sweep %s: %d finished, %d failed", self.parent_id, summary[tags.N_FINISHED], failed
         )
+        self._report_warnings(jobs)
         if failed:
             self._report_failures(jobs, failed)
+        if study_error:
+            print(
+                f"{PROG}: error: the stability study failed ({study_error}); the sweep run "
+                f"{self.parent_id} is FAILED without it, its {summary[tags.N_FINISHED]} "
+                f"finished runs are kept: `ebm-study-report --sweep {self.parent_id}` retries it",
+                file=sys.stderr,
+            )
+            raise SystemExit(1)  # Hydra would turn an exception into a warning and exit 0
+
+    @staticmethod
+    def _report_warnings(jobs) -> None:
+        """What the libraries warned of while the jobs fit, each once, with how many runs."""
+        if tags.WARNINGS not in jobs:
+            return
+        for message, count in library_warnings.tally(jobs[tags.WARNINGS]):
+            log.warning("%d of %d runs: %s", count, len(jobs), message)
 
     def _report_failures(self, jobs, failed: int) -> None:
         bad = jobs[jobs["status"] != "FINISHED"]

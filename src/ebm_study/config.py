@@ -25,28 +25,9 @@ _NOT_PARAMS = ("paths.", "tracking.")
 
 
 def register_resolvers() -> None:
-    """Make `${project_root:}` and `${rounds_cap:budget,rate}` available before Hydra composes
-    the config."""
+    """Make `${project_root:}` available before Hydra composes the config."""
     if not OmegaConf.has_resolver("project_root"):
         OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
-    if not OmegaConf.has_resolver("rounds_cap"):
-        OmegaConf.register_new_resolver("rounds_cap", rounds_cap)
-
-
-INTERPRET_MAX_ROUNDS = 50000  # interpret's own default
-
-
-def rounds_cap(budget: float, learning_rate: Any) -> int:
-    """Boosting rounds such that rounds x learning rate = `budget` (conf/model/ebm.yaml says
-    why). A rate that is not a number > 0 gets interpret's default, so that the validator,
-    not this resolver, names the bad rate."""
-    try:
-        rate = float(learning_rate)
-    except (TypeError, ValueError):
-        return INTERPRET_MAX_ROUNDS
-    if not math.isfinite(rate) or rate <= 0:
-        return INTERPRET_MAX_ROUNDS
-    return max(1, math.ceil(float(budget) / rate - 1e-9))
 
 
 def resolved(cfg: DictConfig) -> dict[str, Any]:

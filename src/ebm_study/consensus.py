@@ -35,6 +35,18 @@ def members(jobs: pd.DataFrame, run_id: str) -> pd.DataFrame:
     return jobs[same]
 
 
+def well_formed(merged, sources: list):
+    """The merge with the hyperparameters interpret 0.7.8's `merge_ebms` leaves unset
+    (interpret #576: `repr`, `get_params` and `sklearn.base.clone` then raise), copied from
+    the first source model as interpret's own fix does (callback: None). They only say how a
+    model is fitted, so predictions do not change; a newer interpret that sets them keeps its
+    own."""
+    for name, value in sources[0].get_params(deep=False).items():
+        if not hasattr(merged, name):
+            setattr(merged, name, None if name == "callback" else value)
+    return merged
+
+
 def build(
     jobs: pd.DataFrame, run_id: str, setting: str, experiment_id: str, parent_id: str, k: int
 ) -> Consensus:
@@ -48,8 +60,10 @@ def build(
             f"{setting} and split_seed={split_seed}; the sweep has {len(same)}: sweep several "
             "model seeds (model_seed=0,1,2,3)"
         )
-    merged = merge_ebms([models.load_estimator(uri) for uri in same["model_uri"]])
-    prepared = pipeline.prepare(runs.run_config(run_id))
+    sources = [models.load_estimator(uri) for uri in same["model_uri"]]
+    merged = well_formed(merge_ebms(sources), sources)
+    config = runs.run_config(run_id)
+    prepared = pipeline.prepare(config)
     split = prepared.split
     scores = metrics.evaluate(merged, split.X_test, split.y_test, prepared.positive, prepared.task)
     table = importance.table(merged, k)
@@ -62,6 +76,7 @@ def build(
         tags.MERGED_RUNS: ",".join(ids),
     }
     with runs.job_run(experiment_id, name, parent_id, run_tags) as consensus_id:
+        runs.log_config_text(config)  # its data: how a prediction reads its input (predict.py)
         uri = models.log_model(merged, split.X_train)
         chart = importance.bar_chart(table, title=f"Term importance: {name}", top_k=k)
         runs.log_results(scores, table, chart, uri)

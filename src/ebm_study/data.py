@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import functools
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 from sklearn.model_selection import train_test_split
@@ -20,7 +22,7 @@ TASKS = ("auto", "classification", "regression")
 MANY_VALUES = 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a cache key of its arrangement
 class Table:
     """Features and target of one data set, with where they came from."""
 
@@ -28,6 +30,7 @@ class Table:
     source: str  # a path or a package function, recorded with the run's dataset input
     X: pd.DataFrame
     y: pd.Series
+    rows_dropped: int = 0  # rows left out for a missing target (data.drop_missing_target)
 
 
 @dataclass(frozen=True)
@@ -38,15 +41,112 @@ class Split:
     y_test: pd.Series
 
 
+@dataclass(frozen=True)
+class Columns:
+    """What the `data` group says to do with columns and rows before any fitting."""
+
+    drop: tuple[str, ...] = ()  # columns left out (an ID, a leak)
+    dates: tuple[str, ...] = ()  # date columns, used as a number: the date as a decimal year
+    drop_missing_target: bool = False  # rows without a target value: left out, or an error
+
+    @classmethod
+    def of(cls, data_cfg: DictConfig) -> Columns:
+        return cls(
+            tuple(str(c) for c in data_cfg.get("drop") or ()),
+            tuple(str(c) for c in data_cfg.get("dates") or ()),
+            bool(data_cfg.get("drop_missing_target") or False),
+        )
+
+
 def load(data_cfg: DictConfig) -> Table:
-    """Read the data set the `data` config group names."""
+    """Read the data set the `data` config group names, its columns and rows as it says."""
+    columns = Columns.of(data_cfg)
     if data_cfg.source == "sklearn":
-        return _bundled(str(data_cfg.name), str(data_cfg.get("target") or "target"))
+        table = _bundled(str(data_cfg.name), str(data_cfg.get("target") or "target"))
+        return arrange(table, columns)
     if data_cfg.source == "csv":
         path = Path(str(data_cfg.path)).expanduser()
         sep = delimiter(data_cfg.get("sep"))
-        return _csv(path, str(data_cfg.target), data_cfg.name or path.stem, sep)
+        return _csv(path, str(data_cfg.target), data_cfg.name or path.stem, sep, columns)
     raise UserError(f"data.source={data_cfg.source!r} is unknown; allowed: {', '.join(SOURCES)}")
+
+
+def arrange(table: Table, columns: Columns) -> Table:
+    """The table with `columns.drop` left out, `columns.dates` as decimal years and, if asked,
+    the rows without a target value left out (counted in `rows_dropped`)."""
+    X, y = table.X, table.y
+    names = [str(c) for c in X.columns]
+    for option, asked in (("data.drop", columns.drop), ("data.dates", columns.dates)):
+        if str(y.name) in asked:
+            raise UserError(f"{option}={list(asked)} names the target, {y.name!r}")
+        unknown = [c for c in asked if c not in names]
+        if unknown:
+            raise UserError(
+                f"{option} names no column: {', '.join(unknown)}; columns: {', '.join(names)}"
+            )
+    both = sorted(set(columns.drop) & set(columns.dates))
+    if both:
+        raise UserError(f"data.drop and data.dates both name {', '.join(both)}; choose one")
+    if columns.drop:
+        X = X.drop(columns=list(columns.drop))
+        if X.shape[1] == 0:
+            raise UserError(f"data.drop={list(columns.drop)} leaves no feature columns")
+    if columns.dates:
+        X = X.assign(**{c: decimal_year(X[c], c) for c in columns.dates})
+    dropped = 0
+    if columns.drop_missing_target:
+        keep = y.notna().to_numpy()
+        dropped = int((~keep).sum())
+        if dropped == len(y):
+            raise UserError(f"data.target={y.name!r} has no values; nothing to learn")
+        X, y = X[keep], y[keep]
+    return Table(table.name, table.source, X, y, dropped)
+
+
+def decimal_year(column: pd.Series, name: str) -> pd.Series:
+    """Dates as numbers a reader can place: 2013.5 is the middle of 2013 (the year, and the
+    elapsed share of it to the second). Missing dates stay missing; a value that is no date is
+    a UserError naming it. A time zone is read in UTC."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        raise UserError(
+            f"data.dates: column {name!r} is numeric already ({column.dropna().iloc[0].item()!r}); "
+            "leave it out of data.dates"
+        )
+    with warnings.catch_warnings():  # pandas' "could not infer format" on mixed inputs
+        warnings.simplefilter("ignore", UserWarning)
+        when = pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
+    bad = when.isna() & column.notna()
+    if bad.any():
+        value = column[bad].iloc[0]
+        raise UserError(
+            f"data.dates: column {name!r} holds {value!r}, not a date ({int(bad.sum())} of "
+            f"{int(column.notna().sum())} values do not read as dates)"
+        )
+    start = pd.to_datetime(
+        when.dt.year.astype("Int64").astype(str) + "-01-01", utc=True, errors="coerce"
+    )
+    length = np.where(when.dt.is_leap_year, 366, 365) * 86400.0
+    elapsed = (when - start).dt.total_seconds()
+    return (when.dt.year + elapsed / length).astype(float)
+
+
+def dates_like(column: pd.Series, sample: int = 200) -> bool:
+    """Whether a text column's values read as dates (at least 90% of up to `sample` of them,
+    and with a digit: a month name alone is a category)."""
+    values = column.dropna().astype(str).head(sample)
+    if values.empty or not values.str.contains(r"\d").all():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        read = pd.to_datetime(values, errors="coerce", format="mixed")
+    return bool(read.notna().mean() >= 0.9)
+
+
+def id_like(column: pd.Series) -> bool:
+    """Whether a column holds nearly one value a row (a name, an ID): at least 90% of its
+    values distinct, over more than 20 rows. It can tell the model nothing about new rows."""
+    values = column.dropna()
+    return len(values) > 20 and values.nunique() >= 0.9 * len(values)
 
 
 # scikit-learn's bundled data sets (no network): data.name -> its loader's keyword arguments.
@@ -79,6 +179,25 @@ def task_of(y: pd.Series, given: object = "auto") -> str:
 
 
 DELIMITERS = ",;\t|"  # what `sniff` recognises
+PARQUET = (".parquet", ".pq")  # read as Parquet; any other file as a CSV
+
+
+def read_table(path: Path, setting: str, sep: str | None = None) -> pd.DataFrame:
+    """A CSV or Parquet file's rows (by its suffix: .parquet or .pq), or a UserError naming
+    `setting` (`data.path`, `--input`): the file missing, unreadable, a header without rows,
+    or (a CSV) one column because the delimiter was not recognised."""
+    _must_be_a_file(path, setting)
+    if path.suffix.lower() in PARQUET:
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as err:  # noqa: BLE001 - pyarrow's errors have no common base
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            message = f"{setting}={str(path)!r} is not a readable Parquet file: {first}"
+            raise UserError(message) from err
+        if frame.empty:
+            raise UserError(f"{setting}={str(path)!r} has columns but no rows")
+        return frame
+    return read_csv(path, setting, sep)
 
 
 def read_csv(path: Path, setting: str, sep: str | None = None) -> pd.DataFrame:
@@ -128,18 +247,21 @@ def _must_be_a_file(path: Path, setting: str) -> None:
         raise UserError(f"{setting}={str(path)!r} is not a file; give the path of a CSV file")
 
 
-def _csv(path: Path, target: str, name: str, sep: str | None = None) -> Table:
+def _csv(
+    path: Path, target: str, name: str, sep: str | None = None, columns: Columns = Columns()
+) -> Table:
     _must_be_a_file(path, "data.path")
     stat = path.stat()
     # Jobs of a sweep that run in one process read the file once; an edit invalidates it.
-    return _read_table(path.resolve(), stat.st_mtime_ns, stat.st_size, target, name, sep)
+    table = _read_table(path.resolve(), stat.st_mtime_ns, stat.st_size, target, name, sep)
+    return _arranged(table, columns)
 
 
 @functools.lru_cache(maxsize=8)
 def _read_table(
     path: Path, mtime_ns: int, size: int, target: str, name: str, sep: str | None
 ) -> Table:
-    frame = read_csv(path, "data.path", sep)
+    frame = read_table(path, "data.path", sep)
     if target not in frame.columns:
         raise UserError(
             f"data.target={target!r} is not a column of {path.name}; "
@@ -148,6 +270,12 @@ def _read_table(
     if frame.shape[1] < 2:
         raise UserError(f"data.path={str(path)!r} has no feature columns besides {target!r}")
     return Table(name, str(path.resolve()), frame.drop(columns=[target]), frame[target])
+
+
+@functools.lru_cache(maxsize=8)
+def _arranged(table: Table, columns: Columns) -> Table:
+    # Tables hash by identity: the read table's cache entry keys this one.
+    return arrange(table, columns)
 
 
 def positive_label(y: pd.Series, given: object = None) -> object | None:

@@ -17,13 +17,20 @@ BAG_COLUMNS = ["importance_low", "importance_high", "p_top_k"]
 def per_bag(ebm) -> np.ndarray:
     """bags x terms: each outer bag's importance of each term, by interpret's "avg_weight"
     definition (the mean absolute score over the training rows: the bins' absolute scores
-    weighted by `bin_weights_`) applied to the bag's own scores (`bagged_scores_`). Averaging
-    the bags' scores first and then taking it gives `term_importances()`; the mean of these is
-    at least that (|mean| <= mean |.|), so they describe a spread, not an interval around it."""
+    weighted by `bin_weights_`; with 3 or more classes, the absolute scores averaged over the
+    classes first, as `term_importances` does) applied to the bag's own scores
+    (`bagged_scores_`). Averaging the bags' scores first and then taking it gives
+    `term_importances()`; the mean of these is at least that (|mean| <= mean |.|), so they
+    describe a spread, not an interval around it."""
+    multiclass = len(getattr(ebm, "classes_", ())) >= 3
     columns = []
     for scores, weights in zip(ebm.bagged_scores_, ebm.bin_weights_, strict=True):
-        flat = np.abs(np.asarray(scores)).reshape(len(scores), -1)
-        columns.append(flat @ np.asarray(weights).reshape(-1) / np.sum(weights))
+        magnitude = np.abs(np.asarray(scores, dtype=float))  # bags x bins [x classes]
+        if multiclass:
+            magnitude = magnitude.mean(axis=-1)
+        weights = np.asarray(weights, dtype=float).reshape(-1)
+        flat = magnitude.reshape(len(magnitude), -1)
+        columns.append(flat @ weights / weights.sum())
     return np.column_stack(columns)
 
 

@@ -46,3 +46,20 @@ def run_name(overrides: Iterable[str], swept: Iterable[str] | None = None) -> st
         value = mask_uri(raw) if isinstance(raw, str) else override.get_value_element_as_str()
         parts.append(f"{key.rsplit('.', 1)[-1]}={value}")
     return ",".join(parts) or "defaults"
+
+
+# A setting is its hyperparameters: the data, the seeds and how runs are read are not.
+_NOT_A_SETTING = ("data", "split_seed", "model_seed", "top_k", "study.", "model.n_jobs")
+
+
+def fixed_setting(overrides: Iterable[str], swept: Iterable[str]) -> str:
+    """The words for the one setting of a sweep that varies only seeds: the hyperparameters its
+    command line fixes (`learning_rate=0.05`), or `default settings`."""
+    swept = set(swept)
+    parts = []
+    for override in _parsed(overrides):
+        key = override.key_or_group
+        if key in swept or key.startswith(_QUIET_PREFIXES) or key.startswith(_NOT_A_SETTING):
+            continue
+        parts.append(f"{key.rsplit('.', 1)[-1]}={override.get_value_element_as_str()}")
+    return ",".join(parts) or "default settings"

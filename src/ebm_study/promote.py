@@ -240,7 +240,7 @@ def refit_model(choice: Choice) -> str:
     """
     cfg = runs.run_config(choice.run_id)
     prepared = pipeline.prepare(cfg)
-    ebm, scores = pipeline.fit_and_score(cfg, prepared)
+    ebm, scores, _, _ = pipeline.fit_and_score(cfg, prepared)
     if choice.metric in scores and not math.isclose(
         scores[choice.metric], choice.value, rel_tol=1e-9, abs_tol=1e-12
     ):

@@ -14,12 +14,15 @@ import pandas as pd
 
 from ebm_study import redundancy, stability
 from ebm_study.config import SEEDS, interval, number, setting_label, short_names
-from ebm_study.metrics import SCORE
+from ebm_study.errors import UserError
+from ebm_study.metrics import NAMES, SCORE
 from ebm_study.settings import StudySettings
 from ebm_study.tracking.tags import (
     BAGS_AT_MAX_ROUNDS,
     CONFIG_KEY,
     POSITIVE_CLASS,
+    RUN_WARNING,
+    SETTING,
     TASK,
     WITHIN_RUN,
 )
@@ -47,6 +50,7 @@ class Study:
     score: str = "f1"  # the test score beside stability: f1, or r2 for regressions
     orphaned: list[str] = field(default_factory=list)  # runs closed KILLED: process gone
     twins: pd.DataFrame | None = None  # near-twin groups: group, term, max_abs_corr, share
+    run_warnings: dict[str, str] = field(default_factory=dict)  # run_id -> what its run warned
     pareto: pd.DataFrame | None = None  # every setting on both objectives (pareto.table)
 
 
@@ -204,10 +208,17 @@ def topk_frequency(scores: pd.DataFrame, kinds: pd.Series, k: int) -> pd.DataFra
 
 
 def setting_labels(runs: pd.DataFrame, swept: list[str]) -> dict[str, str]:
-    """config_key -> the swept hyperparameters that set it apart, e.g. `learning_rate=0.05`."""
+    """config_key -> the swept hyperparameters that set it apart, e.g. `learning_rate=0.05`;
+    for the one setting of a sweep of seeds, its runs' `setting` tag (the hyperparameters its
+    command line fixed, or `default settings`), else its key."""
     labels = {}
     for key, members in runs.groupby(CONFIG_KEY):
-        labels[str(key)] = setting_label(members.iloc[0], swept) or str(key)
+        tagged = members[SETTING].dropna() if SETTING in members else pd.Series(dtype=str)
+        labels[str(key)] = (
+            setting_label(members.iloc[0], swept)
+            or (str(tagged.iloc[0]) if len(tagged) else "")
+            or str(key)
+        )
     return labels
 
 
@@ -226,8 +237,14 @@ def run_study(
     the long table of every finished run's importance; `twins` the near-twin features
     (redundancy.groups; None when the data could not be read: no correlation-aware measure).
     """
-    score = score_metric(runs)
-    scored = pd.to_numeric(runs.get(score, pd.Series(math.nan, index=runs.index)), errors="coerce")
+    score = settings.metric or score_metric(runs)
+    if score not in runs or runs[score].isna().all():
+        logged = sorted(m for names in NAMES.values() for m in names if m in runs)
+        raise UserError(
+            f"study.metric={score!r} is not logged by this sweep's runs; logged: "
+            f"{', '.join(logged) or 'none'}"
+        )
+    scored = pd.to_numeric(runs[score], errors="coerce")
     runs = runs.sort_values(
         [CONFIG_KEY, *[s for s in SEEDS if s in runs]],
         key=lambda col: pd.to_numeric(col, errors="coerce") if col.name in SEEDS else col,
@@ -296,6 +313,9 @@ def run_study(
         else [],
         score=score,
         twins=None if twins is None else twin_shares(twins, scores, settings.top_k),
+        run_warnings=(
+            runs[RUN_WARNING].dropna().astype(str).to_dict() if RUN_WARNING in runs else {}
+        ),
     )
 
 
@@ -433,15 +453,32 @@ def summary_markdown(study: Study) -> str:
         names = ", ".join(study.run_names.get(r, r) for r in study.at_max_rounds[:5])
         more = f" and {len(study.at_max_rounds) - 5} more" if len(study.at_max_rounds) > 5 else ""
         lines.append(
-            f"- {len(study.at_max_rounds)} run(s) had an outer bag that never early-stopped and "
-            f"boosted to `model.max_rounds` (slow fits; metric `bags_at_max_rounds`): "
+            f"- {len(study.at_max_rounds)} run(s) had outer bags that never early-stopped and "
+            f"were stopped by the round cap (`max_rounds`; metric `bags_at_max_rounds`): "
             f"{names}{more}."
         )
+    warned = warning_sentence(study)
+    if warned:
+        lines.append(f"- {warned}")
     for note in study.notes:
         lines.append(f"- Note: {note}.")
     if len(study.by_config) > 1:
         lines += ["", "### Per setting", "", settings_table(study).to_markdown(index=False)]
     return "\n".join(lines) + "\n"
+
+
+def warning_sentence(study: Study) -> str:
+    """The runs' warnings about their scores (a class never predicted, F1 far below what a
+    threshold gives) in one sentence: how many runs, and the first in words."""
+    warned = [r for r in study.ranks.index if r in study.run_warnings]
+    if not warned:
+        return ""
+    first = study.run_warnings[warned[0]].splitlines()[0]
+    name = study.run_names.get(warned[0], warned[0])
+    return (
+        f"{len(warned)} of {study.n_runs} runs warned (tag `ebm_study.warning`); the first, "
+        f"{name}: {first}."
+    )
 
 
 def twin_sentences(study: Study) -> list[str]:

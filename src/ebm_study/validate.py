@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from ebm_study import data, model, settings
 from ebm_study.data import MANY_VALUES, SOURCES, TASKS, Table
@@ -50,6 +50,11 @@ def check_config(cfg: DictConfig) -> None:
         low = 2 if "bins" in key else 1
         if not is_whole(m[key]) or m[key] < low:
             raise UserError(f"model.{key}={m[key]!r} must be a whole number >= {low}")
+    if m.max_rounds != "auto" and (not is_whole(m.max_rounds) or m.max_rounds < 1):
+        raise UserError(f"model.max_rounds={m.max_rounds!r} must be 'auto' or a whole number >= 1")
+    budget = m.get("round_budget", model.DEFAULT_BUDGET)
+    if not is_finite(budget) or budget <= 0:
+        raise UserError(f"model.round_budget={budget!r} must be a number > 0")
     model.resolve_n_jobs(m.n_jobs, cores=1)  # "auto" or a number, else it names the value
     inter = m.interactions
     if not (
@@ -71,7 +76,8 @@ def check_data(table: Table, cfg: DictConfig, task: str = "classification") -> N
     name = cfg.data.target
     if y.isna().any():
         raise UserError(
-            f"data.target={name!r} has {int(y.isna().sum())} missing value(s); drop those rows"
+            f"data.target={name!r} has {int(y.isna().sum())} missing value(s) in {len(y)} rows; "
+            "data.drop_missing_target=true leaves those rows out"
         )
     _check_features(table, cfg)
     if task == "regression":
@@ -79,9 +85,14 @@ def check_data(table: Table, cfg: DictConfig, task: str = "classification") -> N
     else:
         _check_classification(y, cfg)
     features = table.X.shape[1]
-    if cfg.model.interactions == 0 and cfg.top_k > features:
+    mains_only = cfg.model.interactions == 0 or OmegaConf.select(cfg, "study.terms") == "mains"
+    if mains_only and cfg.top_k > features:
         raise UserError(
-            f"top_k={cfg.top_k} is more than the number of terms ({features} features, no pairs)"
+            f"top_k={cfg.top_k} is more than the number of terms ({features} features, no "
+            f"pairs): at most top_k={features}, and top_k={features - 1} or less for a top "
+            "k that can differ between runs"
+            if features > 1
+            else f"top_k={cfg.top_k} is more than the number of terms (1 feature): top_k=1"
         )
 
 
@@ -146,9 +157,15 @@ def _check_classification(y: pd.Series, cfg: DictConfig) -> None:
 
 def _check_features(table: Table, cfg: DictConfig) -> None:
     categorical = set(cfg.data.get("categorical") or [])
+    dropped = sorted(categorical & set(cfg.data.get("drop") or []))
+    if dropped:
+        raise UserError(f"data.categorical and data.drop both name {', '.join(dropped)}")
     unknown = sorted(categorical - set(table.X.columns))
     if unknown:
         raise UserError(f"data.categorical names no column: {', '.join(map(str, unknown))}")
+    dates = sorted(categorical & set(cfg.data.get("dates") or []))
+    if dates:
+        raise UserError(f"data.categorical and data.dates both name {', '.join(dates)}")
     text = [
         c
         for c in table.X.columns
@@ -156,8 +173,8 @@ def _check_features(table: Table, cfg: DictConfig) -> None:
     ]
     if text:
         raise UserError(
-            f"non-numeric feature column(s) {', '.join(map(str, text))}: list them in "
-            "data.categorical to treat them as categories, or drop them"
+            f"non-numeric feature column(s) {'; '.join(what_is(table.X[c], c) for c in text)}: "
+            "list each under the option named (data.drop leaves a column out)"
         )
     infinite = [
         str(c)
@@ -169,3 +186,38 @@ def _check_features(table: Table, cfg: DictConfig) -> None:
             f"feature column(s) {', '.join(infinite)} hold infinite values; replace them "
             "(with a number, or leave the cell empty for missing) or drop those rows"
         )
+
+
+def what_is(column: pd.Series, name: object) -> str:
+    """A text column and the option that takes it: an ID (data.drop), dates (data.dates), or
+    categories (data.categorical)."""
+    values = column.dropna()
+    if data.dates_like(values):
+        return f"{name} (dates, e.g. {values.iloc[0]!r}: data.dates=[{name}])"
+    if data.id_like(values):
+        return (
+            f"{name} (an ID or name: {values.nunique()} distinct values in {len(values)} rows: "
+            f"data.drop=[{name}])"
+        )
+    return f"{name} (text: data.categorical=[{name}])"
+
+
+def data_warnings(table: Table, cfg: DictConfig) -> list[str]:
+    """What a run should say about columns it accepts: a categorical column that holds nearly
+    one value a row (an ID ranks high on training rows and tells nothing about new ones), or
+    dates (whose order a category throws away)."""
+    found = []
+    for name in cfg.data.get("categorical") or []:
+        values = table.X[name].dropna()
+        if not pd.api.types.is_numeric_dtype(values) and data.dates_like(values):
+            found.append(
+                f"data.categorical column {name!r} holds dates ({values.nunique()} distinct): as "
+                f"categories their order is lost; data.dates=[{name}] uses them as numbers"
+            )
+        elif data.id_like(values):
+            found.append(
+                f"data.categorical column {name!r} holds {values.nunique()} distinct values in "
+                f"{len(values)} rows, nearly one a row: an ID or name tells the model nothing "
+                f"about new rows; data.drop=[{name}] leaves it out"
+            )
+    return found

@@ -94,6 +94,17 @@ def describe_uri() -> str:
     return mask_uri(mlflow.get_tracking_uri())
 
 
+LOCAL_UI = "http://127.0.0.1:5000"  # where `make ui` serves the embedded store
+
+
+def run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str:
+    """One run's page in the MLflow UI of the store at `tracking_uri`: a tracking server
+    serves its own; the embedded store's is the one `make ui` starts (password masked)."""
+    remote = tracking_uri.startswith(("http://", "https://"))
+    base = mask_uri(tracking_uri).rstrip("/") if remote else LOCAL_UI
+    return f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
 def experiment_id_of(name: str) -> str | None:
     experiment = MlflowClient().get_experiment_by_name(name)
     return experiment.experiment_id if experiment else None

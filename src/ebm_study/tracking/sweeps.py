@@ -256,7 +256,7 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
 # The tags of a job the study and the commands read.
 _JOB_TAGS = (
     *(tags.CONFIG_KEY, tags.RUN_KEY, tags.ERROR, tags.POSITIVE_CLASS, tags.TASK, tags.ROLE),
-    tags.TRIAL,
+    *(tags.TRIAL, tags.SETTING, tags.WARNINGS, tags.RUN_WARNING),
 )
 _JOB_COLUMNS = (
     *("run_name", "status", "start_time", "artifact_uri", "model_uri"),
@@ -415,6 +415,32 @@ def end_sweep(parent_id: str, status: str, counts: Mapping[str, float]) -> None:
         metrics=[Metric(k, float(v), _now_ms(), 0) for k, v in counts.items()],
     )
     client.set_terminated(parent_id, status=status)
+
+
+STUDY_FAILED = "study failed: "  # how a sweep's `error` tag begins when only its study failed
+
+
+def record_study_failure(parent_id: str, error: str) -> None:
+    """Say on the sweep's parent run why it has no study (its `error` tag); the callback then
+    closes it FAILED."""
+    set_tags(parent_id, {tags.ERROR: f"{STUDY_FAILED}{error}"[:5000]})
+
+
+def clear_study_failure(parent: Run) -> str | None:
+    """A sweep closed FAILED only because its study failed, now that the study is on it: the
+    `error` tag goes and its status becomes its jobs' (FINISHED unless one failed). Returns
+    the new status, or None when there was nothing to clear."""
+    if not parent.data.tags.get(tags.ERROR, "").startswith(STUDY_FAILED):
+        return None
+    client = MlflowClient()
+    run_id = parent.info.run_id
+    client.delete_tag(run_id, tags.ERROR)
+    if parent.info.status == "RUNNING":  # a launch resumed it: its end decides
+        return "RUNNING"
+    counts = sweep_counts(jobs_frame(parent.info.experiment_id, run_id))
+    status = "FAILED" if counts[tags.N_FAILED] else "FINISHED"
+    client.update_run(run_id, status=status)
+    return status
 
 
 def fail_sweep(parent_id: str, message: str) -> None:

@@ -28,6 +28,11 @@ LAUNCHER = "ebm_study.launcher"  # the Hydra launcher that ran a sweep's job: Ba
 PACKAGE_VERSION = "ebm_study.version"
 VERSIONS_PREFIX = "versions."  # versions.<package>: the libraries that shape results
 ERROR = "error"  # one line: why the run is FAILED or KILLED
+WARNINGS = "ebm_study.warnings"  # a job's: what the libraries warned of while it fit, one a line
+RUN_WARNING = (
+    "ebm_study.warning"  # a job's: why its F1 misleads (a class never predicted), in words
+)
+REFERENCE = "ebm_study.reference_rows"  # a parent's: the rows its shapes and near-twins read
 MIGRATED_FROM = "ebm_study.migrated_from"  # on a migrated copy: the source run or model id
 SWEEPER = "ebm_study.sweeper"  # on a parent: adaptive or stability_search (none: Hydra's basic)
 SEED_RULE = "ebm_study.seeds"  # on a parent: how seeds were drawn, in words
@@ -54,6 +59,8 @@ GIT_COMMIT = "mlflow.source.git.commit"
 # Metrics beyond a job's test scores (metrics.py names those).
 
 FIT_SECONDS = "fit_seconds"
+ROWS_DROPPED = "rows_without_target"  # rows left out for a missing target (drop_missing_target)
+MAX_ROUNDS = "max_rounds"  # the round cap the fit had (model.max_rounds, `auto` resolved)
 BOOSTING_ROUNDS_MAX = "boosting_rounds_max"  # the most rounds any outer bag boosted
 BAGS_AT_MAX_ROUNDS = "bags_at_max_rounds"  # outer bags that never early-stopped
 STABILITY_PREFIX = "stability_"  # the study's measures on the parent: stability_nogueira, ...
