@@ -173,3 +173,26 @@ def test_text_columns_are_told_apart_ids_and_dates_from_categories():
     colours = pd.Series(["red", "blue"] * 25)
     assert not data.id_like(colours) and not data.dates_like(colours)
     assert not data.dates_like(pd.Series(["May", "June"] * 25))  # a month name: a category
+
+
+def test_labels_with_gaps_are_whole_numbers_again_and_a_bare_name_is_one_column(tmp_path):
+    path = tmp_path / "mine.csv"
+    pd.DataFrame(
+        {"id": ["a", "b", "c", "d"], "x": [1.0, 2.0, 3.0, 4.0], "label": [0, 1, None, 1]}
+    ).to_csv(path, index=False)
+    table = data.load(OmegaConf.merge(csv_cfg(path), {"drop": "id", "drop_missing_target": True}))
+    assert list(table.X.columns) == ["x"]
+    assert table.y.dtype == "int64" and data.positive_label(table.y, "1") == 1
+
+
+def test_dates_read_in_utc_and_codes_or_times_are_no_dates():
+    zoned = pd.Series(["2021-03-27T12:00:00+01:00", "2021-07-01T00:00:00+02:00"])
+    assert data.decimal_year(zoned, "d").tolist() == pytest.approx(
+        [2021 + (85 + 11 / 24) / 365, 2021 + (180 + 22 / 24) / 365]  # 22:00 UTC on June 30
+    )
+    stamps = pd.Series(pd.to_datetime(["2020-07-02"]).tz_localize("Europe/Berlin"))
+    assert data.dates_like(stamps)
+    for codes in (["M1", "M2"], ["10:30", "11:00"], ["2-4", "3-5"], ["Jan 5", "Feb 6"]):
+        assert not data.dates_like(pd.Series(codes * 20)), codes
+        with pytest.raises(UserError, match="not a date"):
+            data.decimal_year(pd.Series(codes), "d")

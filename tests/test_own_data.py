@@ -135,7 +135,7 @@ def test_report_promote_consensus_and_predict_on_three_classes(three_classes, tm
 
     assert "ExplainableBoostingClassifier(" in repr(champion)
     assert champion.get_params()["max_rounds"] == 300 and champion.get_params()["callback"] is None
-    assert clone(champion).get_params()["outer_bags"] == 2
+    assert clone(champion).get_params()["outer_bags"] == 4  # 2 runs x 2 bags
     # New rows as a user has them: with their ID and dates, a category never seen, a gap.
     rows = patients(12, seed=5).drop(columns="outcome")
     rows.loc[0, "colour"], rows.loc[1, "a"] = "purple", np.nan

@@ -230,8 +230,8 @@ def test_consensus_registers_a_merged_model_that_reloads_and_predicts(tmp_path):
 
     assert repr(model).startswith("ExplainableBoostingClassifier(")
     params = model.get_params()
-    assert params["outer_bags"] == 2 and params["max_rounds"] == 300
-    assert params["callback"] is None
+    assert params["outer_bags"] == 6 and params["max_rounds"] == 300  # the merge's 6 bags
+    assert params["callback"] is None and params["random_state"] is None
     assert clone(model).get_params() == params
     # It predicts what interpret's own merge of the three runs' models predicts.
     from interpret.glassbox import merge_ebms

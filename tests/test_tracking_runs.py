@@ -126,3 +126,19 @@ def test_the_datasets_schema_is_mlflows_own_read_from_a_sample_with_gaps_from_al
     frame.loc[n - 2, "colour"] = None
     assert _schema(frame) == _infer_schema(frame)
     assert _schema(frame.head(50)) == _infer_schema(frame.head(50))
+
+
+def test_a_sparse_text_column_keeps_its_type_and_a_mixed_one_is_left_to_mlflow():
+    import numpy as np
+    from mlflow.types.utils import _infer_schema
+
+    from ebm_study.tracking.runs import SCHEMA_ROWS, _schema
+
+    n = SCHEMA_ROWS * 5
+    sparse = pd.DataFrame(
+        {"x": np.arange(n, dtype=float), "note": pd.Series([None] * n, dtype=object)}
+    )
+    sparse.loc[n - 3, "note"] = "rare"
+    assert _schema(sparse) == _infer_schema(sparse)
+    mixed = pd.DataFrame({"code": [1, "a"] * (n // 2)}, dtype=object)
+    assert _schema(mixed) is None  # not every column named: MLflow reads it all itself

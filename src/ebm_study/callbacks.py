@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from ebm_study import cli, library_warnings, liveness, report, settings, sweep_plan, validate
 from ebm_study.config import sweep_key, to_yaml
+from ebm_study.errors import UserError
 from ebm_study.overrides import swept_keys
 from ebm_study.progress import Counts, Reporter, total_jobs
 from ebm_study.tracking import launches, runs, store, sweeps, tags
@@ -135,9 +136,11 @@ class SweepRun(Callback):
                 study_settings = settings.from_config(config)
                 study = report.publish(self.experiment_id, self.parent_id, study_settings, jobs)
                 report.print_study(study, self.parent_id)
+                sweeps.forget_study_failure(self.parent_id)  # a resumed sweep's earlier one
             except Exception as err:  # the sweep's runs are safe; `ebm-study-report` retries
                 study_error = f"{type(err).__name__}: {err}".splitlines()[0][:2000]
-                log.error("stability study failed: %s", study_error, exc_info=True)
+                ours = isinstance(err, UserError)  # a bad value needs no traceback
+                log.error("stability study failed: %s", study_error, exc_info=not ours)
                 sweeps.record_study_failure(self.parent_id, study_error)
         status = "FAILED" if failed or study_error else "FINISHED"
         sweeps.end_sweep(self.parent_id, status, summary)
@@ -147,8 +150,6 @@ class SweepRun(Callback):
             "sweep %s: %d finished, %d failed", self.parent_id, summary[tags.N_FINISHED], failed
         )
         self._report_warnings(jobs)
-        if failed:
-            self._report_failures(jobs, failed)
         if study_error:
             print(
                 f"{PROG}: error: the stability study failed ({study_error}); the sweep run "
@@ -156,6 +157,9 @@ class SweepRun(Callback):
                 f"finished runs are kept: `ebm-study-report --sweep {self.parent_id}` retries it",
                 file=sys.stderr,
             )
+        if failed:
+            self._report_failures(jobs, failed)  # exits 1
+        if study_error:
             raise SystemExit(1)  # Hydra would turn an exception into a warning and exit 0
 
     @staticmethod

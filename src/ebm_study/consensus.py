@@ -38,12 +38,14 @@ def members(jobs: pd.DataFrame, run_id: str) -> pd.DataFrame:
 def well_formed(merged, sources: list):
     """The merge with the hyperparameters interpret 0.7.8's `merge_ebms` leaves unset
     (interpret #576: `repr`, `get_params` and `sklearn.base.clone` then raise), copied from
-    the first source model as interpret's own fix does (callback: None). They only say how a
-    model is fitted, so predictions do not change; a newer interpret that sets them keeps its
-    own."""
+    the first source model as interpret's own fix does (callback: None), except what would
+    misdescribe the merge: `outer_bags` is its bags (all of the sources'), `random_state` None
+    (it has several). They only say how a model is fitted, so predictions do not change; a
+    newer interpret that sets them keeps its own."""
+    own = {"callback": None, "outer_bags": len(merged.bagged_scores_[0]), "random_state": None}
     for name, value in sources[0].get_params(deep=False).items():
         if not hasattr(merged, name):
-            setattr(merged, name, None if name == "callback" else value)
+            setattr(merged, name, own.get(name, value))
     return merged
 
 

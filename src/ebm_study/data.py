@@ -41,6 +41,15 @@ class Split:
     y_test: pd.Series
 
 
+def names(value: object) -> list[str]:
+    """A `data` option's columns: a list, or one name given bare (`data.drop=id`)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(c) for c in value]
+
+
 @dataclass(frozen=True)
 class Columns:
     """What the `data` group says to do with columns and rows before any fitting."""
@@ -52,8 +61,8 @@ class Columns:
     @classmethod
     def of(cls, data_cfg: DictConfig) -> Columns:
         return cls(
-            tuple(str(c) for c in data_cfg.get("drop") or ()),
-            tuple(str(c) for c in data_cfg.get("dates") or ()),
+            tuple(names(data_cfg.get("drop"))),
+            tuple(names(data_cfg.get("dates"))),
             bool(data_cfg.get("drop_missing_target") or False),
         )
 
@@ -100,46 +109,60 @@ def arrange(table: Table, columns: Columns) -> Table:
         if dropped == len(y):
             raise UserError(f"data.target={y.name!r} has no values; nothing to learn")
         X, y = X[keep], y[keep]
+        # A column of 0/1 with blanks reads as floats: its labels are the whole numbers again.
+        if pd.api.types.is_float_dtype(y) and bool((y == np.round(y)).all()):
+            y = y.astype("int64")
     return Table(table.name, table.source, X, y, dropped)
+
+
+YEAR = r"(?<!\d)\d{4}(?!\d)"  # a date written out holds its year in four digits
+
+
+def _as_dates(column: pd.Series) -> pd.Series:
+    """Timestamps in UTC (NaT where a value is no date): datetime values as they are; text only
+    when it holds a four-digit year (pandas reads "10:30" as today and "M1" as year 1)."""
+    with warnings.catch_warnings():  # pandas' "could not infer format" on mixed inputs
+        warnings.simplefilter("ignore", UserWarning)
+        if pd.api.types.is_datetime64_any_dtype(column):
+            return pd.to_datetime(column, utc=True)
+        text = column.astype("string")
+        when = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    return when.where(text.str.contains(YEAR, regex=True).fillna(False).astype(bool))
 
 
 def decimal_year(column: pd.Series, name: str) -> pd.Series:
     """Dates as numbers a reader can place: 2013.5 is the middle of 2013 (the year, and the
-    elapsed share of it to the second). Missing dates stay missing; a value that is no date is
-    a UserError naming it. A time zone is read in UTC."""
+    elapsed share of it to the second). Missing dates stay missing; a value that is no date (or
+    gives no four-digit year) is a UserError naming it. A time zone is read in UTC."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        given = column.dropna()
+        shown = f" ({given.iloc[0].item()!r})" if len(given) else ""
         raise UserError(
-            f"data.dates: column {name!r} is numeric already ({column.dropna().iloc[0].item()!r}); "
-            "leave it out of data.dates"
+            f"data.dates: column {name!r} is numeric already{shown}; leave it out of data.dates"
         )
-    with warnings.catch_warnings():  # pandas' "could not infer format" on mixed inputs
-        warnings.simplefilter("ignore", UserWarning)
-        when = pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
+    when = _as_dates(column)
     bad = when.isna() & column.notna()
     if bad.any():
         value = column[bad].iloc[0]
         raise UserError(
             f"data.dates: column {name!r} holds {value!r}, not a date ({int(bad.sum())} of "
-            f"{int(column.notna().sum())} values do not read as dates)"
+            f"{int(column.notna().sum())} values do not read as dates with a four-digit year)"
         )
-    start = pd.to_datetime(
-        when.dt.year.astype("Int64").astype(str) + "-01-01", utc=True, errors="coerce"
-    )
+    elapsed = (when.dt.dayofyear - 1) * 86400.0 + (when - when.dt.floor("D")).dt.total_seconds()
     length = np.where(when.dt.is_leap_year, 366, 365) * 86400.0
-    elapsed = (when - start).dt.total_seconds()
     return (when.dt.year + elapsed / length).astype(float)
 
 
 def dates_like(column: pd.Series, sample: int = 200) -> bool:
-    """Whether a text column's values read as dates (at least 90% of up to `sample` of them,
-    and with a digit: a month name alone is a category)."""
-    values = column.dropna().astype(str).head(sample)
-    if values.empty or not values.str.contains(r"\d").all():
+    """Whether a column holds dates: datetime values, or text of which at least 90% of up to
+    `sample` values read as dates with a four-digit year (a month name, a code like "M1" or a
+    time of day alone is not a date)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    values = column.dropna().head(sample)
+    if values.empty:
         return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        read = pd.to_datetime(values, errors="coerce", format="mixed")
-    return bool(read.notna().mean() >= 0.9)
+    return bool(_as_dates(values).notna().mean() >= 0.9)
 
 
 def id_like(column: pd.Series) -> bool:
@@ -207,7 +230,9 @@ def read_csv(path: Path, setting: str, sep: str | None = None) -> pd.DataFrame:
     _must_be_a_file(path, setting)
     try:
         used = sep or sniff(path)
-        frame = pd.read_csv(path, sep=used)
+        # One pass typing each column (pandas' chunks otherwise type a column of numbers and
+        # text one way here, another there).
+        frame = pd.read_csv(path, sep=used, low_memory=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise UserError(f"{setting}={str(path)!r} is not a readable CSV: {first}") from err

@@ -19,9 +19,14 @@ def caught() -> Iterator[list[str]]:
     found: list[str] = []
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        yield found
-    lines = (f"{w.category.__name__}: {short(str(w.message))}" for w in seen)
-    found.extend(dict.fromkeys(lines))
+        # What Python hides by default stays hidden: the libraries' deprecations are theirs.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        try:
+            yield found
+        finally:  # a fit that fails keeps what was said before it did
+            lines = (f"{w.category.__name__}: {short(str(w.message))}" for w in seen)
+            found.extend(dict.fromkeys(lines))
 
 
 def short(message: str) -> str:

@@ -58,7 +58,7 @@ def fit_and_score(cfg: DictConfig, prepared: Prepared) -> Fit:
     bags boosted (`model.boosting_rounds`) and how settled the top k is across the run's own
     bags (`stability_within_run`)."""
     table, split = prepared.table, prepared.split
-    categorical = list(cfg.data.get("categorical") or [])
+    categorical = data.names(cfg.data.get("categorical"))
     ebm = model.build(
         cfg.model, list(table.X.columns), categorical, prepared.task, len(split.X_train)
     )

@@ -69,10 +69,10 @@ def as_trained(
     if run_cfg is None or "data" not in run_cfg:
         return rows, rows.iloc[:, :0]
     expected = {name for name, _ in columns}
-    aside = {str(c) for c in run_cfg.data.get("drop") or []} | {str(run_cfg.data.target)}
+    aside = {*data.names(run_cfg.data.get("drop")), str(run_cfg.data.target)}
     kept = [c for c in rows.columns if str(c) in aside and c not in expected]
     features = rows.drop(columns=kept)
-    for name in run_cfg.data.get("dates") or []:
+    for name in data.names(run_cfg.data.get("dates")):
         if name in features and not pd.api.types.is_numeric_dtype(features[name]):
             features[name] = data.decimal_year(features[name], name)
     return features, rows[kept]

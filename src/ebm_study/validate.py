@@ -156,14 +156,14 @@ def _check_classification(y: pd.Series, cfg: DictConfig) -> None:
 
 
 def _check_features(table: Table, cfg: DictConfig) -> None:
-    categorical = set(cfg.data.get("categorical") or [])
-    dropped = sorted(categorical & set(cfg.data.get("drop") or []))
+    categorical = set(data.names(cfg.data.get("categorical")))
+    dropped = sorted(categorical & set(data.names(cfg.data.get("drop"))))
     if dropped:
         raise UserError(f"data.categorical and data.drop both name {', '.join(dropped)}")
     unknown = sorted(categorical - set(table.X.columns))
     if unknown:
         raise UserError(f"data.categorical names no column: {', '.join(map(str, unknown))}")
-    dates = sorted(categorical & set(cfg.data.get("dates") or []))
+    dates = sorted(categorical & set(data.names(cfg.data.get("dates"))))
     if dates:
         raise UserError(f"data.categorical and data.dates both name {', '.join(dates)}")
     text = [
@@ -207,7 +207,7 @@ def data_warnings(table: Table, cfg: DictConfig) -> list[str]:
     one value a row (an ID ranks high on training rows and tells nothing about new ones), or
     dates (whose order a category throws away)."""
     found = []
-    for name in cfg.data.get("categorical") or []:
+    for name in data.names(cfg.data.get("categorical")):
         values = table.X[name].dropna()
         if not pd.api.types.is_numeric_dtype(values) and data.dates_like(values):
             found.append(

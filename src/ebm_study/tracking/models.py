@@ -16,7 +16,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
 
 from ebm_study.errors import UserError
 from ebm_study.tracking import tags
-from ebm_study.tracking.runs import package_version, quiet_mlflow_hints
+from ebm_study.tracking.runs import package_version, quiet_mlflow_hints, typing_rows
 from ebm_study.tracking.store import is_not_found
 
 # What a served model needs, pinned to the versions that fitted it.
@@ -25,7 +25,7 @@ _REGISTERED_DESCRIPTION = "Explainable Boosting Machine champions promoted by eb
 MODEL_VERSIONS = MLFLOW_MODEL_VERSIONS  # on a logged model: the versions registered from it
 
 
-# The model's signature is inferred from this many of its training rows (a seeded sample):
+# The model's signature is inferred from this many of its training rows (runs.typing_rows):
 # MLflow reads every value of a text column to type it, and predicts every row for the output
 # type; 2.6 s a run at 262,000 rows, milliseconds at a thousand. The columns' dtypes, which
 # decide the types, are the whole table's.
@@ -46,7 +46,7 @@ def log_model(model, X: pd.DataFrame) -> str:
     # the model as a uv project. A user who wants that sets the variable.
     os.environ.setdefault("MLFLOW_UV_AUTO_DETECT", "false")
     cls = type(model)
-    rows = X.sample(n=SIGNATURE_ROWS, random_state=0) if len(X) > SIGNATURE_ROWS else X
+    rows = typing_rows(X, SIGNATURE_ROWS)
     info = mlflow.sklearn.log_model(
         model,
         name=tags.MODEL,

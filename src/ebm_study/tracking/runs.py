@@ -135,29 +135,46 @@ def log_dataset(
 SCHEMA_ROWS = 1000
 
 
-def _schema(frame: pd.DataFrame) -> Schema:
+def typing_rows(frame: pd.DataFrame, n: int = SCHEMA_ROWS) -> pd.DataFrame:
+    """Up to `n` rows to infer a table's column types from: a seeded sample, and for each
+    column its first row with a value (a sparse text column's sample may hold none)."""
+    if len(frame) <= n:
+        return frame
+    sampled = frame.sample(n=n, random_state=0).index
+    filled = frame.notna()
+    first = [frame.index[filled[c].to_numpy().argmax()] for c in frame if filled[c].any()]
+    return frame.loc[list(dict.fromkeys([*first, *sampled]))]
+
+
+def _schema(frame: pd.DataFrame) -> Schema | None:
+    """The table's schema as MLflow infers it, from `typing_rows` and with a column required
+    only when none of all its rows lacks a value; None where MLflow's inference cannot name
+    every column (a column of numbers and text), for MLflow to try on every row itself."""
     from mlflow.models import infer_signature
 
-    rows = frame.sample(n=SCHEMA_ROWS, random_state=0) if len(frame) > SCHEMA_ROWS else frame
+    try:
+        inferred = infer_signature(typing_rows(frame)).inputs.inputs
+    except Exception:  # noqa: BLE001 - MLflow's own dataset schema catches it the same way
+        return None
+    if any(c.name not in frame for c in inferred):
+        return None
     gaps = frame.isna().any()
     return Schema(
-        [
-            ColSpec(type=c.type, name=c.name, required=not bool(gaps[c.name]))
-            for c in infer_signature(rows).inputs.inputs
-        ]
+        [ColSpec(type=c.type, name=c.name, required=not bool(gaps[c.name])) for c in inferred]
     )
 
 
 class _Dataset(PandasDataset):
-    """MLflow's pandas dataset (its digest and profile over every row) with a schema given."""
+    """MLflow's pandas dataset (its digest and profile over every row) with a schema given
+    (None: MLflow infers it, reading every row)."""
 
-    def __init__(self, *args, schema: Schema, **kwargs) -> None:
+    def __init__(self, *args, schema: Schema | None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._given_schema = schema
 
     @property
-    def schema(self) -> Schema:
-        return self._given_schema
+    def schema(self) -> Schema | None:
+        return self._given_schema if self._given_schema is not None else super().schema
 
 
 def is_duplicate(err: Exception) -> bool:

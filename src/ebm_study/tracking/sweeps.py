@@ -426,6 +426,13 @@ def record_study_failure(parent_id: str, error: str) -> None:
     set_tags(parent_id, {tags.ERROR: f"{STUDY_FAILED}{error}"[:5000]})
 
 
+def forget_study_failure(parent_id: str) -> None:
+    """Remove an earlier launch's `study failed` error from a sweep whose study now stands."""
+    client = MlflowClient()
+    if client.get_run(parent_id).data.tags.get(tags.ERROR, "").startswith(STUDY_FAILED):
+        client.delete_tag(parent_id, tags.ERROR)
+
+
 def clear_study_failure(parent: Run) -> str | None:
     """A sweep closed FAILED only because its study failed, now that the study is on it: the
     `error` tag goes and its status becomes its jobs' (FINISHED unless one failed). Returns
