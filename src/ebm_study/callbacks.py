@@ -136,7 +136,7 @@ class SweepRun(Callback):
                 study_settings = settings.from_config(config)
                 study = report.publish(self.experiment_id, self.parent_id, study_settings, jobs)
                 report.print_study(study, self.parent_id)
-                sweeps.forget_study_failure(self.parent_id)  # a resumed sweep's earlier one
+                sweeps.clear_study_failure(self.parent_id)  # a resumed sweep's earlier one
             except Exception as err:  # the sweep's runs are safe; `ebm-study-report` retries
                 study_error = f"{type(err).__name__}: {err}".splitlines()[0][:2000]
                 ours = isinstance(err, UserError)  # a bad value needs no traceback

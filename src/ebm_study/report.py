@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         study = publish(experiment_id, parent_id, chosen)
     print_study(study, parent_id)
     if not args.no_log:
-        status = sweeps.clear_study_failure(sweeps.get_run(parent_id))
+        status = sweeps.clear_study_failure(parent_id)
         if status is not None:
             print(f"the study the sweep lacked is on it now; sweep run {parent_id}: {status}")
     return 0

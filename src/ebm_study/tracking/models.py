@@ -25,16 +25,11 @@ _REGISTERED_DESCRIPTION = "Explainable Boosting Machine champions promoted by eb
 MODEL_VERSIONS = MLFLOW_MODEL_VERSIONS  # on a logged model: the versions registered from it
 
 
-# The model's signature is inferred from this many of its training rows (runs.typing_rows):
-# MLflow reads every value of a text column to type it, and predicts every row for the output
-# type; 2.6 s a run at 262,000 rows, milliseconds at a thousand. The columns' dtypes, which
-# decide the types, are the whole table's.
-SIGNATURE_ROWS = 1000
-
-
 def log_model(model, X: pd.DataFrame) -> str:
     """The fitted model in skops format (no pickle), with its signature, in the active run;
-    returns its models:/ URI. The signature is read from up to SIGNATURE_ROWS rows of `X`.
+    returns its models:/ URI. The signature is read from `runs.typing_rows` of `X`: MLflow
+    reads every value of a text column to type it and predicts every row for the output type,
+    2.6 s a run at 262,000 rows against milliseconds at a thousand.
 
     Requirements are given, not inferred: inference re-imports the model and costs seconds.
     No input example: MLflow would load the model back from disk to check the example serves
@@ -46,7 +41,7 @@ def log_model(model, X: pd.DataFrame) -> str:
     # the model as a uv project. A user who wants that sets the variable.
     os.environ.setdefault("MLFLOW_UV_AUTO_DETECT", "false")
     cls = type(model)
-    rows = typing_rows(X, SIGNATURE_ROWS)
+    rows = typing_rows(X)
     info = mlflow.sklearn.log_model(
         model,
         name=tags.MODEL,

@@ -130,8 +130,8 @@ def log_dataset(
 
 
 # MLflow types a table by reading every value of its text columns in Python (3.7 s a run at
-# 240,000 rows); the types come from this many rows (the columns' dtypes are the whole
-# table's), and whether a column has missing values from all of them.
+# 240,000 rows): a dataset's schema and a model's signature take their types from this many
+# rows (typing_rows), a dataset's missing values from all of them.
 SCHEMA_ROWS = 1000
 
 

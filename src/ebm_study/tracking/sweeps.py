@@ -426,23 +426,17 @@ def record_study_failure(parent_id: str, error: str) -> None:
     set_tags(parent_id, {tags.ERROR: f"{STUDY_FAILED}{error}"[:5000]})
 
 
-def forget_study_failure(parent_id: str) -> None:
-    """Remove an earlier launch's `study failed` error from a sweep whose study now stands."""
+def clear_study_failure(run_id: str) -> str | None:
+    """A sweep whose study failed before, now that the study is on it: the `error` tag goes
+    and, closed, its status becomes its jobs' (FINISHED unless one failed). Returns the new
+    status (RUNNING for a launch still under way, whose end decides), or None when there was
+    nothing to clear."""
     client = MlflowClient()
-    if client.get_run(parent_id).data.tags.get(tags.ERROR, "").startswith(STUDY_FAILED):
-        client.delete_tag(parent_id, tags.ERROR)
-
-
-def clear_study_failure(parent: Run) -> str | None:
-    """A sweep closed FAILED only because its study failed, now that the study is on it: the
-    `error` tag goes and its status becomes its jobs' (FINISHED unless one failed). Returns
-    the new status, or None when there was nothing to clear."""
+    parent = client.get_run(run_id)
     if not parent.data.tags.get(tags.ERROR, "").startswith(STUDY_FAILED):
         return None
-    client = MlflowClient()
-    run_id = parent.info.run_id
     client.delete_tag(run_id, tags.ERROR)
-    if parent.info.status == "RUNNING":  # a launch resumed it: its end decides
+    if parent.info.status == "RUNNING":
         return "RUNNING"
     counts = sweep_counts(jobs_frame(parent.info.experiment_id, run_id))
     status = "FAILED" if counts[tags.N_FAILED] else "FINISHED"
