@@ -40,7 +40,7 @@ $(CURDIR)/.tools/bin/uv:
 lock: | $(UV)
 	$(UV) lock --upgrade
 
-.PHONY: help setup lock run test test-faults test-team test-ui test-all lint ui serve bench bench-tail bench-data clean-store server server-stop \
+.PHONY: help setup lock run test test-sweeps test-faults test-team test-ui test-all lint ui serve bench bench-tail bench-data clean-store server server-stop \
 	server-status ray ray-stop migrate
 
 ## help: list the targets
@@ -54,9 +54,13 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/ebm-study -m experiment=quick
 
-## test: the fast suite (no team set-up, no browser, no hard faults, no multi-minute tests)
+## test: the fast suite (no team set-up, no browser, no hard faults, no sweeps of their own)
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not team and not browser and not faults"
+	$(BIN)/python -m pytest -m "not slow and not team and not browser and not faults and not sweeps"
+
+## test-sweeps: real sweeps of their own: seeds on demand, the search, Ctrl-C, rare positives (~4 min)
+test-sweeps: $(STAMP)
+	$(BIN)/python -m pytest -m "sweeps and not slow"
 
 ## test-faults: hard faults for real: sweeps killed with SIGKILL and re-run, launches at once
 test-faults: $(STAMP)
@@ -93,7 +97,7 @@ bench-data: $(STAMP)
 
 ## ui: the MLflow UI on the embedded store; prints the URL of the study's runs
 ui: $(STAMP)
-	@$(BIN)/python -m ebm_study.ui --base http://127.0.0.1:$(UI_PORT) --tracking-uri $(STORE)
+	@$(BIN)/python -m ebm_study.commands.ui --base http://127.0.0.1:$(UI_PORT) --tracking-uri $(STORE)
 	$(BIN)/mlflow ui --backend-store-uri $(STORE) --host 127.0.0.1 --port $(UI_PORT)
 
 ## serve: MLflow's model server for the champion, at http://127.0.0.1:$(SERVE_PORT)/invocations

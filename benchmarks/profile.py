@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from ebm_study import pipeline
+from ebm_study.commands.train import train
 from ebm_study.config import compose_default
-from ebm_study.train import train
+from ebm_study.fit import pipeline
 
 HERE = Path(__file__).resolve().parent
 

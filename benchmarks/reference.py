@@ -16,8 +16,9 @@ import synthetic
 from interpret.glassbox import ExplainableBoostingClassifier, ExplainableBoostingRegressor
 from sklearn.model_selection import train_test_split
 
-from ebm_study import shapes
-from ebm_study.report import REFERENCE_ROWS, REFERENCE_SEED
+from ebm_study.fit import contributions
+from ebm_study.measures import shapes
+from ebm_study.study.reference import REFERENCE_ROWS, REFERENCE_SEED
 
 TABLES = {
     "houses": (80_000, "price", ["zip", "condition"], ExplainableBoostingRegressor),
@@ -47,7 +48,8 @@ def main() -> None:
             values = []
             for rows_read in (reference, sample):
                 curves = [
-                    shapes.contributions(e, term, shapes.bin_indexes(e, rows_read)) for e in fits
+                    contributions.contributions(e, term, contributions.bin_indexes(e, rows_read))
+                    for e in fits
                 ]
                 values.append(shapes.agreement(np.array(curves)))
             worst = max(worst, abs(values[0] - values[1]))

@@ -231,7 +231,7 @@ PY
       # overview); with logins, as the admin unless a user is given.
       MLFLOW_TRACKING_USERNAME="${MLFLOW_TRACKING_USERNAME:-${MLFLOW_AUTH_ADMIN_USERNAME:-admin}}" \
         MLFLOW_TRACKING_PASSWORD="${MLFLOW_TRACKING_PASSWORD:-${MLFLOW_AUTH_ADMIN_PASSWORD:-}}" \
-        "$(dirname "$MLFLOW")/python" -m ebm_study.ui --base "$(url)" --tracking-uri "$(url)" \
+        "$(dirname "$MLFLOW")/python" -m ebm_study.commands.ui --base "$(url)" --tracking-uri "$(url)" \
         2>/dev/null | sed 's/^/server.sh: /' || true
       return
     fi

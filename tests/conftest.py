@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import json
 import os
 import shutil
 import signal
@@ -34,6 +35,10 @@ MLFLOW_ENV = (
     "MLFLOW_TRACKING_USERNAME",
     "MLFLOW_TRACKING_PASSWORD",
     "RAY_ADDRESS",
+    # What `tracking.retry_seconds` sets for the jobs a launcher starts: an in-process command
+    # sets it in this process, and a later test's command would inherit it.
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
 )
 
 # A fit in well under a second that still ranks all 30 breast-cancer features.
@@ -112,6 +117,13 @@ def assert_copied(before: dict[str, Run], after: dict[str, Run]) -> None:
         old_parent = old.data.tags.get(tags.PARENT)
         if old_parent:
             assert new.data.tags[tags.PARENT] == after[old_parent].info.run_id
+
+
+def artifact_table(run: Run, path: str) -> pd.DataFrame:
+    """A JSON table the run logged (MLflow's split orient), read from its local artifacts."""
+    folder = Path(run.info.artifact_uri.removeprefix("file://"))
+    table = json.loads((folder / path).read_text())
+    return pd.DataFrame(table["data"], columns=table["columns"])
 
 
 def running(uri: str) -> list[str]:
@@ -215,9 +227,11 @@ class Sweep:
         return [r for r in self.jobs if r.info.status == "FINISHED"]
 
 
-# The session's one sweep: 3 split seeds x 3 learning rates, one of them invalid, so it holds
-# finished runs of two settings with their models, and failed ones.
-SHARED_SWEEP = ["-m", "split_seed=0,1,2", "model.learning_rate=0.01,0.05,-1"]
+# The session's one sweep, as users run one: 2 split seeds x 2 model seeds x 3 learning rates,
+# one of them invalid; two outer bags (the within-run measure), models logged (the shape study,
+# the consensus). It holds 8 finished runs of two settings, 4 on each, and 4 failed ones.
+SHARED_SWEEP = ["-m", "split_seed=0,1", "model_seed=0,1", "model.learning_rate=0.01,0.05,-1"]
+SHARED_FIT = ["model.outer_bags=2", "model.max_rounds=300", "model.n_jobs=1"]
 
 
 @pytest.fixture(scope="session")
@@ -225,7 +239,7 @@ def shared_sweep(tmp_path_factory) -> Sweep:
     """One tiny sweep through the real command, read by the callback's, report's, promote's,
     predict's and migrate's tests: each sweep costs seconds of imports and fits."""
     folder = tmp_path_factory.mktemp("shared-sweep")
-    result = run_cli(*SHARED_SWEEP, *TINY, *store_overrides(folder))
+    result = run_cli(*SHARED_SWEEP, *SHARED_FIT, *store_overrides(folder))
     uri = store_uri(folder)
     parent, jobs = sweep_of(all_runs(uri))
     return Sweep(folder, uri, result, parent, jobs)
@@ -234,7 +248,7 @@ def shared_sweep(tmp_path_factory) -> Sweep:
 @pytest.fixture(scope="session")
 def champion(shared_sweep) -> str:
     """The shared sweep's best run promoted to models:/ebm-study@champion (in-process)."""
-    from ebm_study.promote import main as promote_main
+    from ebm_study.commands.promote import main as promote_main
 
     assert promote_main(["--tracking-uri", shared_sweep.uri]) == 0
     return (

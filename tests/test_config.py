@@ -138,8 +138,8 @@ def test_max_rounds_is_auto_unless_given_and_logged_as_given(make_cfg):
 
 def test_a_bad_learning_rate_leaves_its_naming_to_the_validator(make_cfg):
     from ebm_study.errors import UserError
-    from ebm_study.model import rounds_cap
-    from ebm_study.validate import check_config
+    from ebm_study.fit.model import rounds_cap
+    from ebm_study.fit.validate import check_config
 
     for rate in ("-1", "0", "abc"):
         cfg = make_cfg(f"model.learning_rate={rate}", tiny=False)

@@ -9,8 +9,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import all_runs, run_cli, store_overrides, store_uri, sweep_of
+from conftest import all_runs, artifact_table, run_cli, store_overrides, store_uri, sweep_of
 from mlflow.tracking import MlflowClient
+
+from ebm_study.commands.predict import main as predict_main
+from ebm_study.commands.promote import main as promote_main
+from ebm_study.commands.report import main as report_main
 
 # Several bags (the within-run measures), models logged (the shape study), fits of a second.
 SMALL = ["model.outer_bags=2", "model.max_rounds=300", "model.n_jobs=1"]
@@ -89,16 +93,16 @@ def test_three_classes_with_text_missing_values_ids_and_dates_sweep_to_a_study(t
     assert all(j.data.metrics["average_precision"] > 0 for j in jobs)
     # The text category ranks first and its shape is drawn over its categories.
     client = MlflowClient(tracking_uri=store_uri(folder))
-    frequency = _table(client, parent, "topk_frequency.json")
+    frequency = artifact_table(parent, "topk_frequency.json")
     assert frequency.iloc[0]["term"] == "colour" and frequency.iloc[0]["topk_frequency"] == 1
-    shapes = _table(client, parent, "shape_stability.json")
+    shapes = artifact_table(parent, "shape_stability.json")
     assert "colour" in set(shapes["term"])
     pictures = {a.path for a in client.list_artifacts(parent.info.run_id, "shapes")}
     assert "shapes/colour.png" in pictures
     # The ID is gone, the dates are decimal years, the rows all there.
     params = jobs[0].data.params
     assert params["data.drop"] == "['id']" and params["data.dates"] == "['visit']"
-    terms = set(_table(client, jobs[0], "importance.json")["term"])
+    terms = set(artifact_table(jobs[0], "importance.json")["term"])
     assert terms == {"visit", "colour", "a", "b", "c"}
     assert "a sample" not in parent.data.tags["ebm_study.reference_rows"]  # 240 rows: all
 
@@ -120,15 +124,14 @@ def test_interprets_warnings_are_said_once_a_sweep(three_classes):
     assert all("Missing values" in j.data.tags["ebm_study.warnings"] for j in jobs)
 
 
-def test_report_promote_consensus_and_predict_on_three_classes(three_classes, tmp_path):
+def test_report_promote_consensus_and_predict_on_three_classes(three_classes, tmp_path, capsys):
     folder, path, _, parent, _ = three_classes
     uri = store_uri(folder)
-    report = run_cli("--tracking-uri", uri, program="ebm-study-report")
-    assert report.returncode == 0, report.stderr[-3000:]
-    assert "Top-2 stability over 4 runs" in report.stdout
-    promote = run_cli("--tracking-uri", uri, "--consensus", program="ebm-study-promote")
-    assert promote.returncode == 0, promote.stderr[-3000:]
-    assert "already exists" not in promote.stdout + promote.stderr  # a fresh registry
+    assert report_main(["--tracking-uri", uri]) == 0
+    assert "Top-2 stability over 4 runs" in capsys.readouterr().out
+    assert promote_main(["--tracking-uri", uri, "--consensus"]) == 0
+    promoted = capsys.readouterr()
+    assert "already exists" not in promoted.out + promoted.err  # a fresh registry
     mlflow.set_tracking_uri(uri)
     champion = mlflow.sklearn.load_model("models:/ebm-study@champion")
     from sklearn.base import clone
@@ -140,34 +143,20 @@ def test_report_promote_consensus_and_predict_on_three_classes(three_classes, tm
     rows = patients(12, seed=5).drop(columns="outcome")
     rows.loc[0, "colour"], rows.loc[1, "a"] = "purple", np.nan
     rows.to_parquet(tmp_path / "new.parquet")
-    out = run_cli(
-        "--tracking-uri", uri, "--input", str(tmp_path / "new.parquet"),
-        "--output", str(tmp_path / "pred.csv"), program="ebm-study-predict",
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
+    paths = ["--input", str(tmp_path / "new.parquet"), "--output", str(tmp_path / "pred.csv")]
+    assert predict_main(["--tracking-uri", uri, *paths]) == 0
     assert "column 'colour': 1 of 12 rows hold categories the model never saw ('purple')" in (
-        out.stderr
+        capsys.readouterr().err
     )
     predicted = pd.read_csv(tmp_path / "pred.csv")
     assert predicted["id"].tolist() == rows["id"].tolist()  # the ID rides along
     assert set(predicted["prediction"]) <= {"low", "mid", "high"}
-    from ebm_study.data import decimal_year
+    from ebm_study.fit.data import decimal_year
 
     X = rows.drop(columns="id").assign(visit=decimal_year(rows["visit"], "visit"))
     X = X[list(champion.feature_names_in_)]
     low = list(champion.classes_).index("low")
     assert np.allclose(predicted["probability_low"], champion.predict_proba(X)[:, low])
-
-
-def _table(client, run, path: str) -> pd.DataFrame:
-    import json
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as tmp:
-        local = client.download_artifacts(run.info.run_id, path, tmp)
-        table = json.loads(Path(local).read_text())
-    return pd.DataFrame(table["data"], columns=table["columns"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,6 +183,7 @@ def rare(tmp_path_factory):
     return folder, result, parent, jobs
 
 
+@pytest.mark.sweeps
 def test_rare_positives_are_warned_about_in_the_runs_and_the_study(rare):
     folder, result, parent, jobs = rare
     assert result.returncode == 0, result.stderr[-3000:]
@@ -206,10 +196,10 @@ def test_rare_positives_are_warned_about_in_the_runs_and_the_study(rare):
         assert f"f1={job.data.metrics['f1']:.3f}" in text or "so f1=0" in text
     assert f"{len(warned)} of 3 runs warned" in result.stdout
     assert f"{len(warned)} of 3 runs warned" in parent.data.tags["mlflow.note.content"]
-    client = MlflowClient(tracking_uri=store_uri(folder))
-    assert _table(client, parent, "topk_frequency.json").iloc[0]["term"] == "plan"
+    assert artifact_table(parent, "topk_frequency.json").iloc[0]["term"] == "plan"
 
 
+@pytest.mark.sweeps
 def test_the_studys_score_and_promotions_can_be_average_precision(rare):
     folder, _, parent, jobs = rare
     uri = store_uri(folder)
@@ -249,6 +239,7 @@ def test_the_studys_score_and_promotions_can_be_average_precision(rare):
 # A study that fails: the parent FAILED with its error, exit 1, `ebm-study-report` retries
 
 
+@pytest.mark.sweeps
 def test_a_failed_study_fails_the_sweep_and_the_report_retries_it(tmp_path):
     uri = store_uri(tmp_path)
     result = run_cli(

@@ -24,8 +24,8 @@ from conftest import TINY, assert_copied, free_port, run_cli, store_overrides, w
 from mlflow.tracking import MlflowClient
 from sklearn.datasets import load_breast_cancer
 
+from ebm_study.commands.migrate import main as migrate_main
 from ebm_study.config import PROJECT_ROOT
-from ebm_study.migrate import main as migrate_main
 
 SCRIPT = PROJECT_ROOT / "scripts" / "server.sh"
 BIN = Path(sys.executable).parent

@@ -1,3 +1,3 @@
-from ebm_study.train import main
+from ebm_study.commands.train import main
 
 main()

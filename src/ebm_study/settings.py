@@ -18,7 +18,7 @@ from numbers import Integral, Real
 from omegaconf import DictConfig
 
 from ebm_study.errors import UserError
-from ebm_study.metrics import NAMES
+from ebm_study.metric_names import NAMES
 from ebm_study.tracking import tags
 
 TERMS = ("all", "mains")  # all: pair terms compete for the top k; mains: main effects only
@@ -90,12 +90,12 @@ def check(values: Mapping[str, object], names: Mapping[str, str] = CONFIG_NAMES)
 
 
 def is_whole(value: object) -> bool:
-    """A whole number, not a bool (YAML's `true` is not a count). validate.py uses it too."""
+    """A whole number, not a bool (YAML's `true` is not a count). fit/validate.py uses it too."""
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 def is_finite(value: object) -> bool:
-    """A finite real number, not a bool. validate.py uses it too."""
+    """A finite real number, not a bool. fit/validate.py uses it too."""
     return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 

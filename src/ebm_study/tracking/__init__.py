@@ -3,7 +3,10 @@
 - `tags`    every tag, metric and artifact name the project writes (no MLflow import)
 - `store`   connecting to a store, the server probe, a server's 401/403 as one-line errors
 - `runs`    one job's run: its lifecycle, config, dataset, results and provenance
-- `sweeps`  a sweep's parent run: opening, resuming and closing it, reading its jobs, the study
+- `sweeps`  a sweep's parent run: opening, resuming and closing it, reading its jobs
+- `orphans` runs left RUNNING by a process that is gone, found and closed KILLED
+- `artifacts` JSON tables on runs: importance tables read in bulk, the study logged
+- `migration` copying runs, models and the registry from one store to another
 - `models`  logged models, registered versions, the champion alias, loading a model
 - `bulk`    a sweep's jobs read in bulk from a database store's tables (10,000 runs in 0.4 s)
 

@@ -4,18 +4,13 @@ by the same command, closed whatever happens; and the store reads the study is m
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import mlflow
 import pandas as pd
-from matplotlib.figure import Figure
 from mlflow.entities import Metric, Run, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -76,42 +71,6 @@ def reopen_sweep(parent_id: str, sweep_dir: str) -> None:
     client.update_run(parent_id, status="RUNNING")
 
 
-def is_alive(run: Run) -> bool:
-    """Whether the process that holds a RUNNING run is still there (liveness.is_alive)."""
-    beat = run.data.tags.get(tags.HEARTBEAT)
-    return liveness.is_alive(run.data.tags.get(tags.PROCESS), float(beat) if beat else None)
-
-
-def close_orphans(experiment_id: str, parent_id: str, by: str) -> list[str]:
-    """Close KILLED every job of the sweep still RUNNING whose process is gone (a launch killed
-    with `kill -9`, a worker the OOM killer took, a lost machine), with an `error` tag saying
-    why and when and `by` whom; returns their run names. A run alive on another machine keeps
-    running (liveness.py)."""
-    client = MlflowClient()
-    closed = []
-    running = client.search_runs(
-        [experiment_id],
-        filter_string=f"tags.`{tags.PARENT}` = '{parent_id}' and attributes.status = 'RUNNING'",
-        max_results=_ALL,
-    )
-    for child in running:
-        if is_alive(child):
-            continue
-        _close_orphan(client, child, by)
-        closed.append(child.info.run_name)
-    return closed
-
-
-def close_orphan_sweep(parent: Run, by: str) -> bool:
-    """Close a sweep's parent run left RUNNING by a launch whose process is gone, with its
-    counts; True if it was."""
-    if parent.info.status != "RUNNING" or is_alive(parent):
-        return False
-    jobs = jobs_frame(parent.info.experiment_id, parent.info.run_id)
-    _close_orphan(MlflowClient(), parent, by, counts=sweep_counts(jobs))
-    return True
-
-
 def sweep_counts(jobs: pd.DataFrame) -> dict[str, int]:
     """A sweep's counts for its parent run, from its jobs_frame: runs, finished, failed (FAILED
     or KILLED)."""
@@ -121,23 +80,6 @@ def sweep_counts(jobs: pd.DataFrame) -> dict[str, int]:
         tags.N_FINISHED: int((status == "FINISHED").sum()),
         tags.N_FAILED: int(status.isin(["FAILED", "KILLED"]).sum()),
     }
-
-
-def _close_orphan(
-    client: MlflowClient, run: Run, by: str, counts: Mapping[str, float] | None = None
-) -> None:
-    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    holder = liveness.describe(run.data.tags.get(tags.PROCESS, "?|||"))
-    client.set_tag(
-        run.info.run_id,
-        tags.ERROR,
-        f"orphaned: left RUNNING by {holder}, which was gone; closed KILLED by {by} at {when}",
-    )
-    client.set_tag(run.info.run_id, tags.ORPHANED, when)
-    if counts is not None:  # a sweep's parent: closed with its counts, as `end_sweep` does
-        end_sweep(run.info.run_id, "KILLED", counts)
-    else:
-        client.set_terminated(run.info.run_id, status="KILLED")
 
 
 def newest_sweep(experiment_id: str, key: str | None = None) -> str | None:
@@ -290,95 +232,6 @@ def job_counts(experiment_id: str, parent_id: str) -> tuple[int, int, int]:
         int(status.isin(["FAILED", "KILLED"]).sum()),
         int((status == "RUNNING").sum()),
     )
-
-
-def load_importances(
-    artifact_uris: Mapping[str, str], advance: Callable[[int], None] | None = None
-) -> pd.DataFrame:
-    """The importance tables of these runs (run_id -> the run's artifact URI), stacked, with a
-    run_id column. Local files are read in place and parsed with `json` (MLflow's load_table
-    downloads one run after another and pandas parses each file: 40 s for 1,000 runs); remote
-    ones are downloaded by threads, which wait on the network, not the CPU. `advance(n)` is
-    told of every n tables read (a progress display's)."""
-    advance = advance or (lambda n: None)
-
-    def uri_of(root: str) -> str:
-        return f"{root.rstrip('/')}/{tags.IMPORTANCE_TABLE}"
-
-    def download(uri: str) -> dict:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp)
-            return json.loads(Path(path).read_text())
-
-    local = {r: uri_of(u) for r, u in artifact_uris.items() if u.startswith("file://")}
-    remote = {r: uri_of(u) for r, u in artifact_uris.items() if r not in local}
-    tables = {}
-    for run_id, uri in local.items():
-        tables[run_id] = json.loads(Path(urlsplit(uri).path).read_text())
-        advance(1)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for run_id, table in zip(remote, pool.map(download, remote.values()), strict=True):
-            tables[run_id] = table
-            advance(1)
-    # One frame a column layout (all alike, unless old runs logged another), rows as lists.
-    layouts: dict[tuple, tuple[list, list]] = {}
-    for run_id, table in tables.items():
-        rows, ids = layouts.setdefault(tuple(table["columns"]), ([], []))
-        rows.extend(table["data"])
-        ids.extend([run_id] * len(table["data"]))
-    frames = [
-        pd.DataFrame(rows, columns=list(columns)).assign(run_id=ids)
-        for columns, (rows, ids) in layouts.items()
-    ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def log_study(
-    run_id: str,
-    metrics: Mapping[str, float],
-    tables: Mapping[str, pd.DataFrame],
-    figures: Mapping[str, Figure],
-    note: str,
-    run_tags: Mapping[str, str],
-) -> None:
-    """Write a study onto the sweep's parent run, replacing an earlier one."""
-    client = MlflowClient()
-    now = _now_ms()
-    client.log_batch(
-        run_id,
-        metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
-        tags=[RunTag(k, str(v)) for k, v in {**run_tags, tags.NOTE: note}.items()],
-    )
-    existing = {a.path for a in client.list_artifacts(run_id)}
-    for path, table in tables.items():
-        write_table(run_id, path, table, path in existing)
-    for path, figure in figures.items():
-        client.log_figure(run_id, figure, path)
-
-
-def write_table(run_id: str, path: str, table: pd.DataFrame, exists: bool | None = None) -> None:
-    """A table artifact the UI shows, replacing one of the same path (`exists`: whether the run
-    already holds it; None: ask)."""
-    client = MlflowClient()
-    if exists is None:
-        exists = path in {a.path for a in client.list_artifacts(run_id)}
-    if exists:  # log_table appends to an existing table; a recomputed one replaces it
-        client.log_text(run_id, table.to_json(orient="split", index=False), path)
-    else:
-        client.log_table(run_id, table, path)
-
-
-def read_table(run_id: str, path: str) -> pd.DataFrame | None:
-    """A table artifact of the run (write_table's), or None when it has none."""
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=path, dst_path=tmp
-            )
-        except (MlflowException, OSError):
-            return None
-        table = json.loads(Path(local).read_text())
-    return pd.DataFrame(table["data"], columns=table["columns"])
 
 
 def tag_runs(run_ids: list[str], key: str, value: str) -> None:

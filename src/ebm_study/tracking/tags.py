@@ -56,7 +56,7 @@ NOTE = "mlflow.note.content"  # the run's description in the UI (Markdown)
 GIT_COMMIT = "mlflow.source.git.commit"
 
 # ---------------------------------------------------------------------------------------------
-# Metrics beyond a job's test scores (metrics.py names those).
+# Metrics beyond a job's test scores (metric_names.py names those).
 
 FIT_SECONDS = "fit_seconds"
 ROWS_DROPPED = "rows_without_target"  # rows left out for a missing target (drop_missing_target)

@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 
 
 class _Sweeper(Sweeper):
-    """Hydra passes the `hydra.sweeper` node's keys; ebm_study.sweep_plan reads them from the
+    """Hydra passes the `hydra.sweeper` node's keys; ebm_study.sweep.plan reads them from the
     config, where the sweep's callback already checked them before any run existed."""
 
     kind = ""
@@ -32,7 +32,7 @@ class _Sweeper(Sweeper):
         )
 
     def sweep(self, arguments: list[str]) -> Any:
-        from ebm_study import sweepers
+        from ebm_study.sweep import sweepers
 
         assert self.config is not None and self.hydra_context is not None
         return sweepers.sweep(self.config, self.launcher, self.hydra_context.config_loader)

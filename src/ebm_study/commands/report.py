@@ -1,0 +1,66 @@
+"""`ebm-study-report`: recompute a sweep's stability study from the store and log it on the
+sweep's parent run (study/publish.py does the work, as at the end of every sweep)."""
+
+from __future__ import annotations
+
+import sys
+
+from ebm_study import console, settings
+from ebm_study.commands import cli
+from ebm_study.study.publish import (
+    compute,
+    publish,
+    sweep_settings,
+)
+from ebm_study.study.words import (
+    print_study,
+)
+from ebm_study.tracking import orphans, sweeps
+
+PROG = "ebm-study-report"
+# The command line's spelling of each study setting, for its error messages.
+CLI_NAMES = {"top_k": "--top-k", "terms": "--terms", "rbo_p": "--rbo-p", "metric": "--metric"}
+
+
+@console.command(PROG)
+def main(argv: list[str] | None = None) -> int:
+    """Console script `ebm-study-report`."""
+    parser = console.parser(
+        PROG,
+        "Recompute a sweep's top-k stability study from MLflow and log it on the sweep's "
+        "parent run.",
+    )
+    cli.add_sweep_arguments(parser)
+    parser.add_argument("--top-k", type=int, help="terms that count as on top (default: sweep's)")
+    parser.add_argument(
+        "--terms", help=f"{' or '.join(settings.TERMS)}: let pair terms compete or not"
+    )
+    parser.add_argument("--rbo-p", type=float, help="rank-biased overlap persistence in (0, 1)")
+    parser.add_argument(
+        "--metric",
+        help="the test metric the study sums runs up by (default: the sweep's study.metric, "
+        "else f1; r2 for a regression): average_precision for a rare positive class",
+    )
+    parser.add_argument("--no-log", action="store_true", help="print only; write nothing")
+    args = parser.parse_args(argv)
+    parent = cli.select_sweep(args, cli.use_store(args))
+    parent_id, experiment_id = parent.info.run_id, parent.info.experiment_id
+    if not args.no_log and orphans.close_orphan_sweep(parent, by=PROG):
+        print(f"sweep run {parent_id} was left RUNNING by a launch that is gone: closed KILLED")
+    chosen = sweep_settings(parent).replace(
+        CLI_NAMES, top_k=args.top_k, terms=args.terms, rbo_p=args.rbo_p, metric=args.metric
+    )
+    if args.no_log:
+        study = compute(experiment_id, parent_id, chosen)
+    else:
+        study = publish(experiment_id, parent_id, chosen)
+    print_study(study, parent_id)
+    if not args.no_log:
+        status = sweeps.clear_study_failure(parent_id)
+        if status is not None:
+            print(f"the study the sweep lacked is on it now; sweep run {parent_id}: {status}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

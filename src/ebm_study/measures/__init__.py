@@ -1,0 +1,5 @@
+"""The formulas of the study, pure numpy and pandas: every measure, its intervals, no I/O.
+
+`stability` (top-k set and rank measures), `intervals`, `redundancy` (near-twin features),
+`shapes` (agreement of shape functions), `pareto` (the accuracy-stability front).
+"""

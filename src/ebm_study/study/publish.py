@@ -1,0 +1,208 @@
+"""The stability study of a sweep, computed from what MLflow holds and logged on its parent run.
+
+Runs at the end of every sweep (the sweep callback calls `publish`) and on its own as
+`ebm-study-report`, so it works after a failed job, for runs made by any launcher, on old stores.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+
+import pandas as pd
+
+from ebm_study import console, settings
+from ebm_study.config import compose_default
+from ebm_study.errors import UserError
+from ebm_study.measures import pareto
+from ebm_study.metric_names import lower_is_better
+from ebm_study.settings import StudySettings
+from ebm_study.study import plots
+from ebm_study.study.compute import Study, run_study
+from ebm_study.study.reference import (
+    near_twins,
+    reference,
+    shape_study,
+)
+from ebm_study.study.tables import rounded
+from ebm_study.study.words import (
+    pareto_paragraph,
+    shape_sentence,
+    summary_markdown,
+)
+from ebm_study.tracking import artifacts, orphans, store, sweeps, tags
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def default_settings() -> StudySettings:
+    """The settings conf/ gives a plain `ebm-study`: for sweeps that recorded none."""
+    return settings.from_config(compose_default())
+
+
+def sweep_settings(parent) -> StudySettings:
+    """The settings the sweep was studied with, as its parent run records them."""
+    return settings.from_tags(parent.data.tags, fallback=default_settings)
+
+
+def compute(
+    experiment_id: str,
+    parent_id: str,
+    study_settings: StudySettings | None = None,
+    jobs: pd.DataFrame | None = None,
+) -> Study:
+    """The study of the sweep's finished jobs, from the store alone (`jobs`: the sweep's
+    jobs_frame, when the caller already read it; settings: by default the sweep's own)."""
+    parent = sweeps.get_run(parent_id)
+    if parent is None:
+        raise UserError(f"--sweep={parent_id} is not a run in {store.describe_uri()}")
+    study_settings = study_settings or sweep_settings(parent)
+    if jobs is None:
+        jobs = sweeps.jobs_frame(experiment_id, parent_id)
+    if jobs.empty:
+        raise UserError(f"sweep run {parent_id} has no job runs to study")
+    finished = jobs[jobs["status"] == "FINISHED"]
+    if finished.empty:
+        raise UserError(f"sweep run {parent_id} has no FINISHED job runs ({len(jobs)} others)")
+    # Thousands of runs, or a far server, take a while: the tally shows how far it is.
+    with console.Tally(len(finished), "study: importance tables read") as tally:
+        importances = artifacts.load_importances(finished["artifact_uri"].to_dict(), tally.advance)
+    study = run_study(
+        finished,
+        importances,
+        study_settings,
+        sweeps.swept_keys(parent),
+        n_failed=len(jobs) - len(finished),
+        twins=near_twins(finished.index[0], study_settings.corr_threshold),
+    )
+    errors = jobs[tags.ERROR].fillna("") if tags.ERROR in jobs else pd.Series(dtype=str)
+    study.orphaned = jobs.loc[errors.str.startswith("orphaned"), "run_name"].astype(str).tolist()
+    if tags.SWEEPER in parent.data.tags:  # seeds on demand: how many each setting got, and why
+        study.by_config = with_seeds(
+            study.by_config, artifacts.read_table(parent_id, tags.SEEDS_BY_SETTING)
+        )
+    study.pareto = pareto_front(study, finished)
+    return study
+
+
+def with_seeds(by_config: pd.DataFrame, seeds_table: pd.DataFrame | None) -> pd.DataFrame:
+    """The study's table with each setting's `seeds_used` and why it `stopped` (a sweeper's
+    seeds_by_setting.json), where it has them."""
+    if seeds_table is None or seeds_table.empty:
+        return by_config
+    columns = [tags.CONFIG_KEY, "seeds_used", "stopped"]
+    if "trial" in seeds_table and seeds_table["trial"].notna().any():
+        columns.append("trial")
+    latest = seeds_table[columns].drop_duplicates(tags.CONFIG_KEY, keep="last")
+    return by_config.merge(latest, on=tags.CONFIG_KEY, how="left")
+
+
+def pareto_front(study: Study, finished: pd.DataFrame) -> pd.DataFrame | None:
+    """Every setting on the two objectives (study.metric, or the score; study.objective), the
+    front and the recommended one: None for a sweep of one setting."""
+    if len(study.by_config) < 2:
+        return None
+    chosen = study.settings
+    metric = chosen.metric or study.score
+    return pareto.table(
+        study.by_config,
+        finished,
+        metric,
+        chosen.objective,
+        lower_is_better(metric),
+        chosen.min_stability,
+    )
+
+
+def publish(
+    experiment_id: str,
+    parent_id: str,
+    study_settings: StudySettings | None = None,
+    jobs: pd.DataFrame | None = None,
+) -> Study:
+    """Compute the study and log it on the parent run: metrics, tables, pictures, summary;
+    and on each finished job, its setting's Phi (up to MAX_RUN_COPIES jobs)."""
+    # Jobs whose process is gone (kill -9, the OOM killer) would stay RUNNING for ever.
+    closed = orphans.close_orphans(experiment_id, parent_id, by="ebm-study-report")
+    if jobs is None or closed:
+        jobs = sweeps.jobs_frame(experiment_id, parent_id)
+    study = compute(experiment_id, parent_id, study_settings, jobs)
+    k = study.settings.top_k
+    metrics = {
+        name if name.startswith(tags.MEAN_PREFIX) else f"{tags.STABILITY_PREFIX}{name}": value
+        for name, value in study.headline.items()
+        # No interval is logged where it means nothing (too few runs): absent, not a NaN.
+        if not ("_ci_" in name and math.isnan(value))
+    }
+    metrics[tags.N_AT_MAX_ROUNDS] = len(study.at_max_rounds)
+    # Tables as people read them in the UI: 3 significant digits (the metrics keep them all).
+    tables = {
+        tags.STABILITY_BY_CONFIG: rounded(study.by_config),
+        tags.TOPK_FREQUENCY: rounded(study.topk_frequency),
+    }
+    if study.twins is not None:
+        tables[tags.TERM_GROUPS] = rounded(study.twins)
+    if study.pareto is not None:
+        front = study.pareto
+        tables[tags.PARETO_FRONT] = rounded(front[front["on_front"]].reset_index(drop=True))
+    shape_table, shape_figures, shape_mean = shape_study(study, jobs)
+    if len(shape_table):
+        tables[tags.SHAPE_STABILITY] = rounded(shape_table)
+        metrics[tags.SHAPE_AGREEMENT] = shape_mean
+    ordered = list(study.ranks.index)
+    figures = {
+        tags.TOPK_FREQUENCY_CHART: plots.topk_frequency_chart(
+            study.topk_frequency, k, study.n_runs
+        ),
+        tags.RANK_HEATMAP: plots.rank_heatmap(
+            study.ranks,
+            k,
+            [study.run_seeds.get(r, r) for r in ordered],
+            [study.run_settings.get(r, "") for r in ordered],
+            study.seeds_name,
+        ),
+        tags.STABILITY_VS_SCORE.format(score=study.score): plots.stability_vs_score(
+            study.by_config, k, study.score
+        ),
+        **shape_figures,
+    }
+    if study.pareto is not None:
+        metric = str(study.pareto["metric"].iloc[0])
+        figures[tags.PARETO_CHART] = plots.pareto_chart(
+            study.pareto, k, study.settings.objective, lower_is_better(metric)
+        )
+    run_tags = study.settings.to_tags()
+    if study.settings.corr_threshold is not None or len(shape_table):  # they read the rows
+        ref = reference(str(jobs.index[jobs["status"] == "FINISHED"][0]))
+        if ref is not None:
+            run_tags[tags.REFERENCE] = ref.describe()
+    if len(study.positive_classes) == 1:
+        run_tags[tags.POSITIVE_CLASS] = study.positive_classes[0]
+    note = (
+        summary_markdown(study) + pareto_paragraph(study) + shape_sentence(shape_table, shape_mean)
+    )
+    artifacts.log_study(parent_id, metrics, tables, figures, note, run_tags)
+    copies = changed_run_stability(jobs, study)
+    if len(copies) <= MAX_RUN_COPIES:
+        sweeps.log_run_metric(tags.SETTING_STABILITY, copies)
+    else:
+        log.info("%d runs: the setting's stability is on the parent only", len(copies))
+    return study
+
+
+# A metric a run costs one write (3 ms on SQLite): 2,000 runs take 6 s; past that the runs
+# table of the UI is no place to read a sweep, and the parent's table says it all.
+MAX_RUN_COPIES = 2000
+
+
+def changed_run_stability(jobs: pd.DataFrame, study: Study) -> dict[str, float]:
+    """run_id -> its setting's Nogueira Phi, for the finished jobs that do not hold that value
+    yet: each child shows its setting's stability beside its score in the UI's runs table."""
+    phi = study.by_config.set_index(tags.CONFIG_KEY)["nogueira"]
+    finished = jobs[jobs["status"] == "FINISHED"]
+    wanted = finished[tags.CONFIG_KEY].map(phi).astype(float)
+    held = finished.get(tags.SETTING_STABILITY, pd.Series(math.nan, index=finished.index))
+    same = (wanted == held) | (wanted.isna() & held.isna())
+    return wanted[~same].to_dict()

@@ -1,0 +1,215 @@
+"""The study in words: the headline sentence, the parent run's Markdown summary, the warnings,
+and what the console prints at a sweep's end and from `ebm-study-report`."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from ebm_study.config import interval
+from ebm_study.measures import pareto
+from ebm_study.study.compute import (
+    RELIABLE,
+    Study,
+)
+from ebm_study.study.tables import fmt, settings_table
+from ebm_study.tracking import store
+
+
+def headline_sentence(study: Study) -> str:
+    h = study.headline
+    k = study.settings.top_k
+    if math.isnan(h["nogueira"]):
+        why = "; ".join(study.notes) or "undefined"
+        return f"Top-{k} stability over {study.n_runs} runs is undefined: {why}."
+    return (
+        f"Top-{k} stability over {study.n_runs} runs: Nogueira's Phi (95% CI) = "
+        f"{interval(h['nogueira'], h['nogueira_ci_low'], h['nogueira_ci_high'])}; "
+        f"1 = the same {k} terms every time, 0 = no better than chance."
+    )
+
+
+def summary_markdown(study: Study) -> str:
+    """A short report for the sweep's parent run: which terms hold, which swap, how sure."""
+    k = study.settings.top_k
+    h = study.headline
+    freq = study.topk_frequency
+    reliable = freq[freq["topk_frequency"] >= RELIABLE]
+    swapping = freq[(freq["topk_frequency"] > 0) & (freq["topk_frequency"] < RELIABLE)]
+
+    def listed(rows: pd.DataFrame) -> str:
+        return (
+            ", ".join(f"**{r.term}** ({r.topk_frequency:.0%})" for r in rows.itertuples()) or "none"
+        )
+
+    lines = [f"## Top-{k} stability", "", headline_sentence(study), ""]
+    twins = twin_sentences(study)
+    if twins:
+        lines += [*twins, ""]
+    lines += [
+        f"- Reliably in the top {k} (at least {RELIABLE:.0%} of runs): {listed(reliable)}.",
+        f"- Swapping places (in some top-{k} sets, not in others): {listed(swapping)}.",
+        f"- Mean pairwise Jaccard {fmt(h['jaccard'])} (random top-{k} sets: "
+        f"{fmt(h['jaccard_chance'])}); rank-biased overlap of the full rankings "
+        f"(p = {study.settings.rbo_p}) {fmt(h['rbo'])}; Kendall's W {fmt(h['kendall_w'])}.",
+        f"- Median gap between the {k}th and {k + 1}th importance: {fmt(h['topk_gap_median'])}"
+        " (near 0: the boundary is nearly a tie).",
+    ]
+    within = h.get("within_run", math.nan)
+    if not math.isnan(within) and not math.isnan(h["nogueira"]):
+        verdict = (
+            "each model's own bags agree more than retrains do: more seeds (or a consensus "
+            "model) say more than more bags"
+            if within > h["nogueira"]
+            else "each model's own bags already disagree as much: more seeds cannot make one "
+            "run's top k trustworthy; more bags or a consensus model can"
+        )
+        lines.append(
+            f"- Within one run: Phi over each run's outer bags averages {fmt(within)} "
+            f"(`stability_within_run`) against {fmt(h['nogueira'])} across runs; {verdict}."
+        )
+    split, model = h.get("nogueira_split_seed", math.nan), h.get("nogueira_model_seed", math.nan)
+    if not (math.isnan(split) and math.isnan(model)):
+        lines.append(
+            f"- Attribution: Phi across split seeds (model seed fixed) {fmt(split)}, "
+            f"across model seeds (split fixed) {fmt(model)}; the lower one causes more churn."
+        )
+    if study.score == "r2":
+        lines.append(
+            "- A regression: each setting's `mean_r2` is the mean R² on the runs' test splits "
+            "(each run also logs `rmse` and `mae`, in the target's units)."
+        )
+    if study.positive_classes:
+        about = ", ".join(f"`{c}`" for c in study.positive_classes)
+        lines.append(
+            f"- F1, precision and recall are about class {about} (`data.positive_class`; "
+            "by default the larger label)."
+        )
+    if study.n_failed:
+        lines.append(f"- {study.n_failed} run(s) failed and are left out of the study.")
+    if study.orphaned:
+        names = ", ".join(study.orphaned[:5]) + (" ..." if len(study.orphaned) > 5 else "")
+        lines.append(
+            f"- {len(study.orphaned)} of them were left RUNNING by a process that was gone "
+            f"(killed, out of memory, a lost machine) and are closed KILLED (tag "
+            f"`ebm_study.orphaned`): {names}. Run the sweep's command again to fit them."
+        )
+    if study.at_max_rounds:
+        names = ", ".join(study.run_names.get(r, r) for r in study.at_max_rounds[:5])
+        more = f" and {len(study.at_max_rounds) - 5} more" if len(study.at_max_rounds) > 5 else ""
+        lines.append(
+            f"- {len(study.at_max_rounds)} run(s) had outer bags that never early-stopped and "
+            f"were stopped by the round cap (`max_rounds`; metric `bags_at_max_rounds`): "
+            f"{names}{more}."
+        )
+    warned = warning_sentence(study)
+    if warned:
+        lines.append(f"- {warned}")
+    for note in study.notes:
+        lines.append(f"- Note: {note}.")
+    if len(study.by_config) > 1:
+        lines += ["", "### Per setting", "", settings_table(study).to_markdown(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def warning_sentence(study: Study) -> str:
+    """The runs' warnings about their scores (a class never predicted, F1 far below what a
+    threshold gives) in one sentence: how many runs, and the first in words."""
+    warned = [r for r in study.ranks.index if r in study.run_warnings]
+    if not warned:
+        return ""
+    first = study.run_warnings[warned[0]].splitlines()[0]
+    name = study.run_names.get(warned[0], warned[0])
+    return (
+        f"{len(warned)} of {study.n_runs} runs warned (tag `ebm_study.warning`); the first, "
+        f"{name}: {first}."
+    )
+
+
+def twin_sentences(study: Study) -> list[str]:
+    """The near-twin groups in words, leading with those the top k always draws one from."""
+    twins = study.twins
+    if twins is None or twins.empty:
+        return []
+    k = study.settings.top_k
+    freq = study.topk_frequency.set_index("term")["topk_frequency"]
+    lines = []
+    for _, members in twins.groupby("group", sort=True):
+        share = float(members["share_topk"].iloc[0])
+        seen = [t for t in members["term"] if freq.get(t, 0.0) > 0]
+        # A group matters here when the top k needs one of it but no single member holds.
+        settled = any(freq.get(t, 0.0) >= RELIABLE for t in members["term"])
+        if len(seen) < 2 or share < RELIABLE or settled:
+            continue
+        names = ", ".join(members["term"])
+        how = "always contains" if share == 1 else f"contains in {share:.0%} of runs"
+        lines.append(
+            f"The top {k} {how} one of {{{names}}}: these swap among themselves, not with "
+            "other features."
+        )
+    h = study.headline
+    corr = h.get("nogueira_corr", math.nan)
+    if not math.isnan(corr):
+        threshold = study.settings.corr_threshold
+        lines.append(
+            f"Counting swaps among near-twins ({twins['group'].nunique()} group(s) of features "
+            f"with |Spearman rho| >= {threshold}, `term_groups.json`) as agreement, "
+            f"Phi_C = {interval(corr, h['nogueira_corr_ci_low'], h['nogueira_corr_ci_high'])} "
+            f"against Phi = {fmt(h['nogueira'])}."
+        )
+    return lines
+
+
+def pareto_paragraph(study: Study) -> str:
+    """The Pareto front and the recommended setting in words, for the summary."""
+    if study.pareto is None:
+        return ""
+    text = pareto.sentence(study.pareto, study.settings.objective, study.settings.min_stability)
+    return f"\n### Accurate and stable\n\n{text}\n" if text else ""
+
+
+def shape_sentence(table: pd.DataFrame, mean: float) -> str:
+    """The shape study in words, for the summary."""
+    if table.empty or math.isnan(mean):
+        return ""
+    worst = table.sort_values("agreement").iloc[0]
+    return (
+        f"\n### Do the shape functions agree?\n\nOver the {len(table)} main terms in some "
+        f"run's top k, the runs' shape functions correlate {mean:.2f} on average "
+        f"(`shape_agreement_top_k`; 1 = the same form, `shapes/<term>.png`); the least: "
+        f"**{worst['term']}** {worst['agreement']:.2f} ({worst['reading']}).\n"
+    )
+
+
+def print_study(study: Study, parent_id: str) -> None:
+    print(f"sweep run {parent_id} ({store.describe_uri()})")
+    print(headline_sentence(study))
+    if study.score == "r2":
+        print("A regression: mean_r2 is the mean R2 on the runs' test splits.")
+    if study.positive_classes:
+        print(f"F1, precision and recall are about class {', '.join(study.positive_classes)}.")
+    if study.n_failed:
+        print(f"{study.n_failed} job run(s) did not finish and are left out.")
+    if study.orphaned:
+        print(
+            f"{len(study.orphaned)} of them were left RUNNING by a process that is gone and are "
+            f"closed KILLED: {', '.join(study.orphaned[:5])}"
+            + (" ..." if len(study.orphaned) > 5 else "")
+        )
+    if study.at_max_rounds:
+        print(
+            f"{len(study.at_max_rounds)} run(s) had outer bags that never early-stopped and were "
+            "stopped by the round cap (see their bags_at_max_rounds)."
+        )
+    warned = warning_sentence(study)
+    if warned:
+        print(warned.replace("`", ""))
+    with pd.option_context("display.width", 160, "display.max_colwidth", 60):
+        print(settings_table(study).to_string(index=False))
+    if study.pareto is not None:
+        print(
+            pareto.sentence(study.pareto, study.settings.objective, study.settings.min_stability)
+            .replace("**", "")
+            .replace("`", "")
+        )

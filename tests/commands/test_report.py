@@ -1,0 +1,160 @@
+"""The study on a sweep's parent run, and `ebm-study-report` reproducing it from the store."""
+
+from types import SimpleNamespace
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from ebm_study.commands.report import main as report_main
+
+HEADLINE = [
+    "stability_nogueira",
+    "stability_nogueira_ci_low",
+    "stability_nogueira_ci_high",
+    "stability_jaccard",
+    "stability_rbo",
+    "stability_kendall_w",
+]
+
+
+def by_config_of(parent, uri):
+    mlflow.set_tracking_uri(uri)  # the client's load_table searches runs through the global URI
+    return MlflowClient(tracking_uri=uri).load_table(
+        parent.info.experiment_id, "stability_by_config.json", run_ids=[parent.info.run_id]
+    )
+
+
+def test_parent_run_carries_the_headline_with_its_interval(shared_sweep):
+    metrics = shared_sweep.parent.data.metrics
+    assert set(HEADLINE) <= set(metrics)
+    assert metrics["stability_n_runs"] == 8 and metrics["n_failed"] == 4
+    low, phi, high = (metrics[f"stability_nogueira{s}"] for s in ("_ci_low", "", "_ci_high"))
+    assert low <= phi <= high and -1 <= phi <= 1
+    assert metrics["stability_jaccard"] > metrics["stability_jaccard_chance"]
+    capped = [j for j in shared_sweep.jobs if j.data.metrics.get("bags_at_max_rounds", 0) > 0]
+    assert metrics["n_runs_at_max_rounds"] == len(capped)
+
+
+def test_parent_run_carries_tables_pictures_and_summary(shared_sweep):
+    parent = shared_sweep.parent
+    client = MlflowClient(tracking_uri=shared_sweep.uri)
+    paths = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {
+        "stability_by_config.json",
+        "topk_frequency.json",
+        "topk_frequency.png",
+        "rank_heatmap.png",
+        "stability_vs_f1.png",
+    } <= paths
+    by_config = by_config_of(parent, shared_sweep.uri)
+    assert len(by_config) == 2 and (by_config["n_runs"] == 4).all()
+    assert set(by_config["setting"]) == {"learning_rate=0.01", "learning_rate=0.05"}
+    assert {"nogueira_ci_low", "rbo", "kendall_w", "mean_f1"} <= set(by_config.columns)
+    note = parent.data.tags["mlflow.note.content"]
+    assert "Top-5 stability over 8 runs" in note and "4 run(s) failed" in note
+    assert parent.data.tags["study.top_k"] == "5"
+
+
+def test_parent_run_says_what_can_be_trusted(shared_sweep):
+    """Near-twins, the bags and the shapes: issue 15's measures on a real sweep's parent."""
+    parent = shared_sweep.parent
+    metrics = parent.data.metrics
+    for name in ("stability_nogueira_corr", "shape_agreement_top_k"):
+        assert -1 <= metrics[name] <= 1, name
+    # Two outer bags a run: the within-run measure on every finished run, and their mean.
+    within = [j.data.metrics["stability_within_run"] for j in shared_sweep.finished]
+    assert all(-1 <= w <= 1 for w in within)
+    assert metrics["stability_within_run"] == pytest.approx(sum(within) / len(within))
+    # Two split seeds x two model seeds a setting: both sources of churn are measured.
+    for name in ("stability_nogueira_split_seed", "stability_nogueira_model_seed"):
+        assert -1 <= metrics[name] <= 1, name
+    client = MlflowClient(tracking_uri=shared_sweep.uri)
+    paths = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"term_groups.json", "shape_stability.json"} <= paths
+    pictures = {a.path for a in client.list_artifacts(parent.info.run_id, "shapes")}
+    assert pictures and all(p.startswith("shapes/") and p.endswith(".png") for p in pictures)
+    note = parent.data.tags["mlflow.note.content"]
+    assert "Phi_C" in note and "Do the shape functions agree?" in note
+    job = shared_sweep.finished[0]
+    assert "stability_within_run" in job.data.metrics
+
+
+def test_report_reproduces_the_numbers_from_the_store_alone(shared_sweep, capsys):
+    parent, before = shared_sweep.parent, shared_sweep.parent.data.metrics
+    # The command, by default on the newest sweep of the experiment.
+    assert report_main(["--tracking-uri", shared_sweep.uri]) == 0
+    out = capsys.readouterr().out
+    assert f"sweep run {parent.info.run_id}" in out
+    assert f"Phi (95% CI) = {before['stability_nogueira']:#.3g} (" in out
+    assert "learning_rate=0.05" in out and "whole sweep" in out
+    after = MlflowClient(tracking_uri=shared_sweep.uri).get_run(parent.info.run_id).data.metrics
+    for name in HEADLINE:
+        assert after[name] == pytest.approx(before[name])
+    assert (
+        len(by_config_of(parent, shared_sweep.uri)) == 2
+    )  # re-logging replaces the tables, never appends
+
+
+def test_report_with_other_settings_by_sweep_id_writes_nothing_with_no_log(shared_sweep, capsys):
+    parent = shared_sweep.parent
+    args = ["--tracking-uri", shared_sweep.uri, "--sweep", parent.info.run_id]
+    assert report_main([*args, "--top-k", "3", "--terms", "mains", "--no-log"]) == 0
+    assert "Top-3 stability over 8 runs" in capsys.readouterr().out
+    tags = MlflowClient(tracking_uri=shared_sweep.uri).get_run(parent.info.run_id).data.tags
+    assert tags["study.top_k"] == "5" and tags["study.terms"] == "all"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--experiment", "nope"], "--experiment='nope' does not exist"),
+        (["--sweep", "0123456789abcdef0123456789abcdef"], "is not a sweep run"),
+        (["--top-k", "0"], "--top-k=0 must be a whole number >= 1"),
+        (["--terms", "pairs"], "--terms='pairs' is unknown; allowed: all, mains"),
+        (["--rbo-p", "1.5"], "--rbo-p=1.5 must be a number between 0 and 1"),
+        (["--top-k", "many"], "argument --top-k: invalid int value: 'many'"),
+    ],
+)
+def test_report_errors_are_one_line_with_exit_2(shared_sweep, capsys, args, message):
+    assert report_main(["--tracking-uri", shared_sweep.uri, *args]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert (
+        len(lines) == 1 and lines[0].startswith("ebm-study-report: error: ") and message in lines[0]
+    )
+
+
+def test_the_parent_says_which_class_f1_is_about(shared_sweep):
+    assert shared_sweep.parent.data.tags["positive_class"] == "1"
+    assert (
+        "F1, precision and recall are about class `1`"
+        in shared_sweep.parent.data.tags["mlflow.note.content"]
+    )
+
+
+def test_each_finished_job_shows_its_settings_stability(shared_sweep):
+    by_config = by_config_of(shared_sweep.parent, shared_sweep.uri).set_index("config_key")
+    for job in shared_sweep.finished:
+        phi = by_config.loc[job.data.tags["config_key"], "nogueira"]
+        assert job.data.metrics["stability_nogueira"] == pytest.approx(phi, nan_ok=True)
+    failed = [j for j in shared_sweep.jobs if j.info.status != "FINISHED"]
+    assert failed and not any("stability_nogueira" in j.data.metrics for j in failed)
+
+
+def test_a_job_already_holding_its_settings_stability_is_not_written_again():
+    import pandas as pd
+
+    from ebm_study.study.publish import changed_run_stability
+
+    study = SimpleNamespace(
+        by_config=pd.DataFrame({"config_key": ["a", "b"], "nogueira": [0.5, float("nan")]})
+    )
+    jobs = pd.DataFrame(
+        {
+            "status": ["FINISHED", "FINISHED", "FINISHED", "FAILED"],
+            "config_key": ["a", "a", "b", "a"],
+            "stability_nogueira": [0.5, 0.4, float("nan"), float("nan")],
+        },
+        index=["same", "stale", "undefined", "failed"],
+    )
+    assert changed_run_stability(jobs, study) == {"stale": 0.5}

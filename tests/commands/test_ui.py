@@ -1,0 +1,117 @@
+"""MLflow's own UI as a user sees it, in headless Chromium: the URL `make ui` prints lands on the
+study's runs in the model-training view, the parent's tables show every column, and the
+champion's logged model shows its registered version. Needs Debian's `chromium` and Playwright
+for Python (`.ci/run` installs both); `make test-ui` runs it."""
+
+import json
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import free_port, wait_for
+from mlflow.tracking import MlflowClient
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    *("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"),
+    *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
+]
+
+
+def answers(url: str) -> bool:
+    try:
+        return urllib.request.urlopen(url, timeout=2).status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def ui(shared_sweep, champion):
+    """`mlflow ui` on the shared sweep's store, as `make ui` starts it, and the URL it prints."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    mlflow_bin = Path(sys.executable).with_name("mlflow")
+    server = subprocess.Popen(
+        [str(mlflow_bin), "ui", "--backend-store-uri", shared_sweep.uri]
+        + ["--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: answers(base), timeout=90), "mlflow ui did not start"
+        printed = subprocess.run(
+            [sys.executable, "-m", "ebm_study.commands.ui", "--base", base]
+            + ["--tracking-uri", shared_sweep.uri],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        (url,) = re.findall(r"MLflow UI: (\S+)", printed)
+        yield base, url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser.new_page(viewport={"width": 1600, "height": 1000})
+        browser.close()
+
+
+def test_the_printed_url_lands_on_the_runs_of_the_study(ui, page, shared_sweep):
+    _, url = ui
+    page.goto(url)
+    parent = page.locator("[role=row]", has_text="sweep ").first
+    parent.wait_for(timeout=60_000)
+    assert page.get_by_text("Model registry").first.is_visible()  # the model-training view
+    assert not page.get_by_text("Token Usage").count()  # not the GenAI overview
+    parent.locator("button").first.click()  # expand the parent: its children
+    page.get_by_text("split_seed=1,model_seed=1,learning_rate=0.05").first.wait_for(timeout=30_000)
+    names = page.get_by_text(re.compile(r"^split_seed=\d,learning_rate=")).all_inner_texts()
+    assert sorted(names) == sorted(j.info.run_name for j in shared_sweep.jobs)
+
+
+def test_the_stability_table_shows_every_column(ui, page, shared_sweep):
+    base, _ = ui
+    parent = shared_sweep.parent
+    experiment = parent.info.experiment_id
+    page.goto(
+        f"{base}/#/experiments/{experiment}/runs/{parent.info.run_id}"
+        "/artifacts/stability_by_config.json"
+    )
+    page.get_by_text("View as table").first.wait_for(timeout=60_000)
+    local = MlflowClient(tracking_uri=shared_sweep.uri).download_artifacts(
+        parent.info.run_id, "stability_by_config.json"
+    )
+    table = json.loads(Path(local).read_text())
+    # The button comes before the table's rows: wait for its first and last columns.
+    for column in (table["columns"][0], table["columns"][-1]):
+        page.get_by_text(column, exact=True).first.wait_for(timeout=60_000)
+    text = page.inner_text("body")
+    for column in table["columns"]:
+        assert re.search(rf"^{re.escape(column)}$", text, re.M), column
+    # The swept value, which a dotted column name left empty in this view.
+    learning_rate = table["columns"].index("learning_rate")
+    for row in table["data"]:
+        assert re.search(rf"^{re.escape(str(row[learning_rate]))}$", text, re.M)
+
+
+def test_the_champions_logged_model_shows_its_version(ui, page, shared_sweep, champion):
+    base, _ = ui
+    run = MlflowClient(tracking_uri=shared_sweep.uri).get_run(champion)
+    model_id = run.outputs.model_outputs[0].model_id
+    page.goto(f"{base}/#/experiments/{run.info.experiment_id}/models/{model_id}")
+    page.get_by_text("Model versions").first.wait_for(timeout=60_000)
+    assert not page.get_by_text("Not registered").count()
+    section = page.inner_text("body").split("Model versions", 1)[1]
+    assert re.match(r"\s*ebm-study\s*v1\b", section)

@@ -1,0 +1,1 @@
+"""One model's work: data, checks, the EBM, metrics, importance, the pipeline."""

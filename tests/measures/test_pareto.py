@@ -1,0 +1,88 @@
+"""The Pareto front of accuracy and stability: checked against a brute-force definition."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+
+from ebm_study.measures import pareto
+from ebm_study.tracking.tags import CONFIG_KEY, TRIAL
+
+
+def dominated(i: int, x, y) -> bool:
+    return any(
+        x[j] >= x[i] and y[j] >= y[i] and (x[j] > x[i] or y[j] > y[i])
+        for j in range(len(x))
+        if j != i
+    )
+
+
+def test_the_front_is_exactly_the_points_no_other_dominates():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(1, 12))
+        x = rng.integers(0, 5, n) / 4  # ties on purpose
+        y = rng.integers(0, 5, n) / 4
+        mask = pareto.front_mask(x, y, lower_is_better=False)
+        assert list(mask) == [not dominated(i, x, y) for i in range(n)]
+        lower = pareto.front_mask(-x, y, lower_is_better=True)  # a loss: smaller wins
+        assert list(lower) == list(mask)
+
+
+def test_an_undefined_objective_is_never_on_the_front():
+    mask = pareto.front_mask(np.array([0.9, math.nan, 0.8]), np.array([0.5, 0.9, math.nan]), False)
+    assert list(mask) == [True, False, False]
+
+
+def frame():
+    by_config = pd.DataFrame(
+        {
+            CONFIG_KEY: ["a", "b", "c"],
+            "setting": ["lr=0.1", "lr=0.01", "lr=0.05"],
+            "n_runs": [4, 4, 4],
+            "nogueira": [0.3, 0.8, 0.2],
+            "nogueira_ci_low": [0.2, 0.7, 0.1],
+            "nogueira_ci_high": [0.4, 0.9, 0.3],
+        }
+    )
+    f1 = {"a": [0.97, 0.98, 0.97, 0.98], "b": [0.95, 0.96, 0.95, 0.96], "c": [0.9] * 4}
+    runs = pd.DataFrame(
+        [
+            {CONFIG_KEY: key, "f1": v, TRIAL: str(t)}
+            for t, (key, values) in enumerate(f1.items())
+            for v in values
+        ]
+    )
+    return by_config, runs
+
+
+def test_the_table_marks_the_front_and_recommends_the_most_accurate_stable_enough():
+    by_config, runs = frame()
+    table = pareto.table(by_config, runs, "f1", "nogueira", lower_is_better=False)
+    front = table.set_index(CONFIG_KEY)
+    assert front["on_front"].to_dict() == {"a": True, "b": True, "c": False}
+    assert front.loc["a", "recommended"] and front.loc["a", "trials"] == "0"
+    assert math.isclose(front.loc["a", "metric_mean"], 0.975)
+    assert front.loc["a", "metric_ci_low"] < 0.975 < front.loc["a", "metric_ci_high"]
+    floor = pareto.table(by_config, runs, "f1", "nogueira", False, min_stability=0.5)
+    assert floor.set_index(CONFIG_KEY)["recommended"].to_dict() == {
+        "a": False,
+        "b": True,
+        "c": False,
+    }
+    assert pareto.recommend(floor, 0.95, False) is None
+    assert "Recommended: **lr=0.01**" in pareto.sentence(floor, "nogueira", 0.5)
+    assert "None of them reaches Phi >= 0.95" in pareto.sentence(
+        pareto.table(by_config, runs, "f1", "nogueira", False, 0.95), "nogueira", 0.95
+    )
+
+
+def test_every_pair_on_the_front_trades_one_objective_for_the_other():
+    by_config, runs = frame()
+    table = pareto.table(by_config, runs, "f1", "nogueira", False)
+    on = table[table["on_front"]]
+    for (_, p), (_, q) in itertools.combinations(on.iterrows(), 2):
+        assert (p["metric_mean"] - q["metric_mean"]) * (p["stability"] - q["stability"]) < 0

@@ -1,0 +1,1 @@
+"""The sweep's study: its numbers, words and pictures from known runs."""

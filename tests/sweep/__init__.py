@@ -1,0 +1,1 @@
+"""Sweeps through the real command: the callback, progress, seed rules, sweepers, faults."""

@@ -1,0 +1,1 @@
+"""Every MLflow call against a real store."""
