@@ -77,7 +77,9 @@ def test_the_printed_url_lands_on_the_runs_of_the_study(ui, page, shared_sweep):
     assert not page.get_by_text("Token Usage").count()  # not the GenAI overview
     parent.locator("button").first.click()  # expand the parent: its children
     page.get_by_text("split_seed=1,model_seed=1,learning_rate=0.05").first.wait_for(timeout=30_000)
-    names = page.get_by_text(re.compile(r"^split_seed=\d,learning_rate=")).all_inner_texts()
+    names = page.get_by_text(
+        re.compile(r"^split_seed=\d,model_seed=\d,learning_rate=")
+    ).all_inner_texts()
     assert sorted(names) == sorted(j.info.run_name for j in shared_sweep.jobs)
 
 
