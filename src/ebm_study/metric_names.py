@@ -7,11 +7,7 @@ from __future__ import annotations
 # job returns to an optimising sweeper): F1 for a classifier; for a regressor R2, which, unlike
 # RMSE, compares across split seeds whose test rows vary in spread.
 SCORE = {"classification": "f1", "regression": "r2"}
-
-
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})  # the losses among our metrics
-
-
 NAMES = {
     "classification": (
         *("accuracy", "f1", "precision", "recall", "roc_auc", "average_precision", "log_loss"),

@@ -16,8 +16,6 @@ from ebm_study.measures.stability import (
 )
 
 MIN_RUNS_FOR_INTERVAL = 3  # with 2 runs every interval above has zero width: none is given
-
-
 JACKKNIFE_BELOW = 10  # below this many runs the asymptotic variances are rough
 
 

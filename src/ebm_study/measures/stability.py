@@ -98,7 +98,7 @@ def nogueira_test(estimate: Estimate, phi0: float, n_sd: float = Z95) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Intervals at few runs
+# The correlation-aware Phi: swaps between near-twin terms count as agreement
 
 
 def nogueira_corr(Z: np.ndarray, C: np.ndarray) -> Estimate:

@@ -12,18 +12,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ebm_study.config import SEEDS, setting_label, short_names
+from ebm_study.config import SEEDS, short_names
 from ebm_study.errors import UserError
 from ebm_study.measures import intervals, redundancy, stability
 from ebm_study.measures.intervals import mean_interval
 from ebm_study.metric_names import NAMES, SCORE
 from ebm_study.settings import StudySettings
+from ebm_study.study.labels import seed_labels, seeds_name, setting_labels
 from ebm_study.tracking.tags import (
     BAGS_AT_MAX_ROUNDS,
     CONFIG_KEY,
     POSITIVE_CLASS,
     RUN_WARNING,
-    SETTING,
     TASK,
     WITHIN_RUN,
 )
@@ -208,21 +208,6 @@ def topk_frequency(scores: pd.DataFrame, kinds: pd.Series, k: int) -> pd.DataFra
     return table.reset_index(drop=True)
 
 
-def setting_labels(runs: pd.DataFrame, swept: list[str]) -> dict[str, str]:
-    """config_key -> the swept hyperparameters that set it apart, e.g. `learning_rate=0.05`;
-    for the one setting of a sweep of seeds, its runs' `setting` tag (the hyperparameters its
-    command line fixed, or `default settings`), else its key."""
-    labels = {}
-    for key, members in runs.groupby(CONFIG_KEY):
-        tagged = members[SETTING].dropna() if SETTING in members else pd.Series(dtype=str)
-        labels[str(key)] = (
-            setting_label(members.iloc[0], swept)
-            or (str(tagged.iloc[0]) if len(tagged) else "")
-            or str(key)
-        )
-    return labels
-
-
 def run_study(
     runs: pd.DataFrame,
     importances: pd.DataFrame,
@@ -332,26 +317,3 @@ def twin_shares(twins: pd.DataFrame, scores: pd.DataFrame, k: int) -> pd.DataFra
             float(Z[:, np.array(hit, dtype=bool)].any(axis=1).mean()) if any(hit) else 0.0
         )
     return twins.assign(share_topk=twins["group"].map(share))
-
-
-def _varied_seeds(runs: pd.DataFrame) -> list[str]:
-    present = [s for s in SEEDS if s in runs]
-    return [s for s in present if runs[s].nunique() > 1] or present[:1]
-
-
-def seed_labels(runs: pd.DataFrame) -> dict[str, str]:
-    """run_id -> its seeds in short, the ones the sweep varies: `3/1` (split/model), or `3`."""
-    varied = _varied_seeds(runs)
-    if not varied:
-        return {r: str(r)[:6] for r in runs.index}
-    return {r: "/".join(str(row[s]) for s in varied) for r, row in runs[varied].iterrows()}
-
-
-def seeds_name(runs: pd.DataFrame) -> str:
-    """What `seed_labels` show: `split/model seed`, `split seed`, or `run`."""
-    varied = _varied_seeds(runs)
-    return "/".join(s.removesuffix("_seed") for s in varied) + " seed" if varied else "run"
-
-
-# ---------------------------------------------------------------------------------------------
-# The study in words

@@ -207,16 +207,15 @@ def pareto_chart(front: pd.DataFrame, k: int, objective: str, lower_is_better: b
     return fig
 
 
+# ---------------------------------------------------------------------------------------------
+# Shapes: every run's shape function of a term, drawn over one another (study/reference.py)
+
 MAX_CATEGORIES = 25  # a categorical shape shows its most frequent categories
-
-
 MAX_CLASS_PANELS = 6  # a multiclass shape: one panel a class, the first six
-
-
 MISSING = "(missing)"  # how a categorical picture labels rows without a value
 
 
-def figure(
+def shape_chart(
     term: str,
     x: pd.Series | np.ndarray,
     curves: list[np.ndarray],

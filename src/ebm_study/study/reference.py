@@ -25,9 +25,9 @@ log = logging.getLogger(__name__)
 # from 5,000 were within 0.005 of all rows', Spearman correlations within 0.023 (about 0.003
 # near the near-twin threshold of 0.9), at a fraction of the time and memory (README).
 REFERENCE_ROWS = 5000
-
-
 REFERENCE_SEED = 0
+MAX_TERMS = 12  # pictures per sweep: the terms in some run's top k, most frequent first
+MAX_RUNS = 50  # runs drawn and compared per term (the first, in the study's order)
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def shape_study(study: Study, jobs: pd.DataFrame) -> tuple[pd.DataFrame, dict, f
             }
         )
         name = term.replace("/", "_")
-        figures[f"{tags.SHAPES_DIR}/{name}.png"] = plots.figure(
+        figures[f"{tags.SHAPES_DIR}/{name}.png"] = plots.shape_chart(
             term,
             X[term],
             curves,
@@ -126,9 +126,3 @@ def shape_study(study: Study, jobs: pd.DataFrame) -> tuple[pd.DataFrame, dict, f
     table = pd.DataFrame(rows, columns=empty.columns) if rows else empty
     values = table["agreement"].astype(float)
     return table, figures, float(values.mean()) if values.notna().any() else math.nan
-
-
-MAX_TERMS = 12  # pictures per sweep: the terms in some run's top k, most frequent first
-
-
-MAX_RUNS = 50  # runs drawn and compared per term (the first, in the study's order)
