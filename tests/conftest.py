@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import io
 import json
 import os
 import shutil
@@ -39,6 +40,8 @@ MLFLOW_ENV = (
     # sets it in this process, and a later test's command would inherit it.
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
+    "MLFLOW_UV_AUTO_DETECT",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT",
 )
 
 # A fit in well under a second that still ranks all 30 breast-cancer features.
@@ -160,6 +163,13 @@ def start_cli(*args: str, program: str = "ebm-study") -> subprocess.Popen:
         env=env,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+
+
+class Tty(io.StringIO):
+    """Output that says it is a terminal: progress redraws one bar there."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 def free_port() -> int:

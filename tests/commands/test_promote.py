@@ -236,18 +236,15 @@ def test_consensus_registers_a_merged_model_that_reloads_and_predicts(shared_swe
     assert not np.array_equal(model.predict_proba(X), members[0].predict_proba(X))
 
 
-def test_consensus_needs_several_model_seeds_on_one_split(shared_sweep):
-    """A setting with one run with a model on the chosen split: one line, nothing logged."""
-    from ebm_study.study import consensus
-
-    mlflow.set_tracking_uri(shared_sweep.uri)
-    parent = shared_sweep.parent
-    jobs = sweeps.jobs_frame(parent.info.experiment_id, parent.info.run_id)
-    jobs = jobs[jobs["status"] == "FINISHED"]
-    run_id = jobs.index[0]
-    alone = jobs.drop(consensus.members(jobs, run_id).index.drop(run_id))
-    client = MlflowClient(tracking_uri=shared_sweep.uri)
-    before = len(client.search_runs([parent.info.experiment_id]))
-    with pytest.raises(UserError, match="--consensus needs at least 2 finished runs with a"):
-        consensus.build(alone, run_id, "s", parent.info.experiment_id, parent.info.run_id, 5)
-    assert len(client.search_runs([parent.info.experiment_id])) == before
+def test_consensus_needs_several_model_seeds_on_one_split(sweep_without_models, capsys):
+    """Runs without models to merge: one line, exit 2, nothing registered or logged."""
+    uri = sweep_without_models
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    experiment = client.get_experiment_by_name("ebm-study").experiment_id
+    before = len(client.search_runs([experiment]))
+    assert promote_main(["--tracking-uri", uri, "--consensus"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ebm-study-promote: error: --consensus needs at ")
+    assert "least 2 finished runs with a logged model" in err[0]
+    assert len(client.search_runs([experiment])) == before
+    assert client.search_registered_models() == []

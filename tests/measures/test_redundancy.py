@@ -57,9 +57,8 @@ def test_phi_c_is_phi_without_redundancy_and_one_for_twins_that_always_swap():
     Z[1::2, 1] = 1
     C = np.eye(6)
     C[0, 1] = C[1, 0] = 1
-    assert stability.nogueira(Z).value == pytest.approx(
-        0.6
-    )  # by hand: 1 - (2 * 0.3 / 6) / (0.5 * 0.5)
+    # By hand: 1 - (2 * 0.3 / 6) / (0.5 * 0.5).
+    assert stability.nogueira(Z).value == pytest.approx(0.6)
     assert stability.nogueira_corr(Z, C).value == pytest.approx(1.0)
 
 

@@ -4,9 +4,9 @@ left, a bar on a terminal and plain lines elsewhere."""
 import io
 import time
 
-from conftest import wait_for
+from conftest import Tty, wait_for
 
-from ebm_study.console import Tally, duration
+from ebm_study.console import duration
 from ebm_study.sweep.progress import Counts, Reporter, line, total_jobs
 
 
@@ -27,11 +27,6 @@ def test_a_line_says_done_failed_running_elapsed_and_left():
     assert line(Counts(6, 0, 0), 8, 20.0, done_at_start=4).endswith("about 20 s left")
     assert line(Counts(2, 0, 0), 4, 5.0, 0, width=8).startswith("[####....] 2/4")
     assert duration(3725) == "1 h 2 min"
-
-
-class Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def counts_from(sequence):
@@ -105,31 +100,3 @@ def test_a_slow_count_is_asked_for_less_often():
     ticks = calls[1:-1]  # the first is start()'s, the last stop()'s
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     assert gaps and min(gaps) >= 0.2  # ten times the 0.02 s a count took
-
-
-def test_quick_work_item_by_item_stays_quiet():
-    out = io.StringIO()
-    with Tally(100, "migrate: runs", out=out, interval=60) as tally:
-        for _ in range(100):
-            tally.advance()
-    assert out.getvalue() == ""
-
-
-def test_slow_work_item_by_item_shows_plain_lines_then_the_end():
-    out = io.StringIO()
-    with Tally(4, "study: importance tables read", out=out, interval=0.0) as tally:
-        tally.advance()
-        tally.advance(3)
-    lines = out.getvalue().splitlines()
-    assert lines[0].startswith("study: importance tables read: 1/4; 0 s elapsed, about")
-    assert lines[-1] == "study: importance tables read: 4/4; 0 s elapsed"
-
-
-def test_slow_work_on_a_terminal_redraws_one_bar():
-    out = Tty()
-    with Tally(2, "migrate: runs", out=out, interval=0.0) as tally:
-        tally.advance()
-        tally.advance()
-    text = out.getvalue()
-    assert text.count("\n") == 1 and text.endswith("\n")
-    assert "\rmigrate: runs: [##############################] 2/2" in text

@@ -15,10 +15,6 @@ from ebm_study.tracking.migration import copy_store
 PROG = "ebm-study-migrate"
 
 
-# ---------------------------------------------------------------------------------------------
-# The command
-
-
 def embedded_store() -> str:
     """The embedded store's URI, whatever MLFLOW_TRACKING_URI says."""
     return f"sqlite:///{compose_default().paths.mlruns}/mlflow.db"

@@ -1,6 +1,7 @@
 """One fitted EBM's term contributions on given rows, read through interpret's own binning: the
 rows' bins, a main term's contribution to each row, and the band of its outer bags. Pure: a
-model and rows in, arrays out; the shape study (study/reference.py) and reason codes use them.
+model and rows in, arrays out; the shape study (study/reference.py) and ebm-study-predict's
+check for unseen categories use them.
 
 With three or more classes a term has one contribution a class, and only their differences
 matter: contributions are centred over the classes (the part the probabilities see).

@@ -15,7 +15,7 @@ from ebm_study.measures.stability import (
     Estimate,
 )
 
-MIN_RUNS_FOR_INTERVAL = 3  # with 2 runs every interval above has zero width: none is given
+MIN_RUNS_FOR_INTERVAL = 3  # with 2 runs the measures' own intervals have zero width: none
 JACKKNIFE_BELOW = 10  # below this many runs the asymptotic variances are rough
 
 
@@ -38,7 +38,7 @@ def jackknife(
     if G < MIN_RUNS_FOR_INTERVAL:
         what = "runs" if groups is None else "groups of runs"
         return Estimate(estimate.value, note=f"no interval with {G} {what}")
-    from scipy import stats  # imported on use, as in `ranks`
+    from scipy import stats  # imported on use, as in `stability.ranks`
 
     left_out = np.array([measure(rows[labels != g]).value for g in distinct])
     if np.isnan(left_out).any():

@@ -1,6 +1,6 @@
-"""Do the runs' shape functions agree? Each run's contribution of a term evaluated on the same
-reference rows, compared pairwise, and drawn over one another. Pure: models and data in,
-numbers and figures out; no MLflow.
+"""Do the runs' shape functions agree? Each run's contributions of a term on the same reference
+rows (fit/contributions.py reads them), compared pairwise, and the agreement in words. Pure
+numpy: curves in, a number out.
 
 Agreement of term t between runs i and j is the Pearson correlation of their contributions
 f_i(x_r), f_j(x_r) over the reference rows x_r: a correlation over the data's own points, so
@@ -11,7 +11,7 @@ constant (it never split on it) has no form; its pairs are left out.
 
 With three or more classes a term has one contribution a class, and only their differences
 matter (adding the same function to every class's scores leaves every probability as it was):
-contributions are centred over the classes first, the agreement is computed class by class and
+contributions come centred over the classes, the agreement is computed class by class and
 averaged over the classes.
 """
 

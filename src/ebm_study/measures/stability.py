@@ -310,7 +310,7 @@ def kendall_w(R: np.ndarray) -> Concordance:
     return Concordance(float(w), float(chi2), float(stats.chi2.sf(chi2, n - 1)))
 
 
-# 6. Per-term view
+# 6. How close each run's top k is to a tie
 
 
 def boundary_gap(scores: np.ndarray, k: int) -> np.ndarray:

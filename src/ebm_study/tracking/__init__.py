@@ -9,6 +9,7 @@
 - `migration` copying runs, models and the registry from one store to another
 - `models`  logged models, registered versions, the champion alias, loading a model
 - `bulk`    a sweep's jobs read in bulk from a database store's tables (10,000 runs in 0.4 s)
+- `launches` one launch at a time per sweep: a second is refused in one line
 
 Import the submodule you need (`from ebm_study.tracking import store`): this package imports
 nothing itself, so the pure modules can read `tags` without paying for MLflow's import.

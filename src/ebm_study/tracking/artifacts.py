@@ -19,7 +19,7 @@ from mlflow.tracking import MlflowClient
 
 from ebm_study.tracking import tags
 from ebm_study.tracking.sweeps import (
-    _now_ms,
+    now_ms,
 )
 
 
@@ -74,7 +74,7 @@ def log_study(
 ) -> None:
     """Write a study onto the sweep's parent run, replacing an earlier one."""
     client = MlflowClient()
-    now = _now_ms()
+    now = now_ms()
     client.log_batch(
         run_id,
         metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],

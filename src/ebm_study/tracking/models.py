@@ -34,7 +34,7 @@ def log_model(model, X: pd.DataFrame) -> str:
     Requirements are given, not inferred: inference re-imports the model and costs seconds.
     No input example: MLflow would load the model back from disk to check the example serves
     (a tenth of a second a run); the signature already names and types every column, and
-    serving is tested once (tests/test_predict.py), not on every run.
+    serving is tested once (tests/commands/test_predict.py), not on every run.
     """
     # The requirements are the model's, pinned above; without this MLflow would see this
     # checkout's uv.lock (the development environment), say so at INFO on every run, and mark

@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from ebm_study import liveness
 from ebm_study.tracking import tags
-from ebm_study.tracking.sweeps import _ALL, end_sweep, jobs_frame, sweep_counts
+from ebm_study.tracking.sweeps import ALL_JOBS, end_sweep, jobs_frame, sweep_counts
 
 
 def is_alive(run: Run) -> bool:
@@ -30,7 +30,7 @@ def close_orphans(experiment_id: str, parent_id: str, by: str) -> list[str]:
     running = client.search_runs(
         [experiment_id],
         filter_string=f"tags.`{tags.PARENT}` = '{parent_id}' and attributes.status = 'RUNNING'",
-        max_results=_ALL,
+        max_results=ALL_JOBS,
     )
     for child in running:
         if is_alive(child):

@@ -1,5 +1,6 @@
 """A sweep's parent run: one per Hydra multirun, opened by the launching process, found again
-by the same command, closed whatever happens; and the store reads the study is made from."""
+by the same command, closed whatever happens; and its jobs read as one frame (artifacts.py
+reads their tables and logs the study, orphans.py closes runs whose process is gone)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from ebm_study.tracking.runs import provenance_tags
 
 log = logging.getLogger(__name__)
 
-_ALL = 50_000  # more jobs than any sweep has
+ALL_JOBS = 50_000  # more jobs than any sweep has
 
 
 def start_sweep(
@@ -157,7 +158,7 @@ def get_run(run_id: str) -> Run | None:
 def sweep_children(experiment_id: str, parent_id: str) -> list[Run]:
     """Every job run of a sweep, whatever its status."""
     return MlflowClient().search_runs(
-        [experiment_id], filter_string=f"tags.`{tags.PARENT}` = '{parent_id}'", max_results=_ALL
+        [experiment_id], filter_string=f"tags.`{tags.PARENT}` = '{parent_id}'", max_results=ALL_JOBS
     )
 
 
@@ -250,7 +251,7 @@ def log_run_metric(key: str, values: Mapping[str, float]) -> None:
     """One metric on each of these runs (run_id -> value), a few writes at a time: a server
     takes them in parallel, SQLite one after another."""
     client = MlflowClient()
-    now = _now_ms()
+    now = now_ms()
 
     def one(item: tuple[str, float]) -> None:
         client.log_batch(item[0], metrics=[Metric(key, float(item[1]), now, 0)])
@@ -265,7 +266,7 @@ def end_sweep(parent_id: str, status: str, counts: Mapping[str, float]) -> None:
     client = MlflowClient()
     client.log_batch(
         parent_id,
-        metrics=[Metric(k, float(v), _now_ms(), 0) for k, v in counts.items()],
+        metrics=[Metric(k, float(v), now_ms(), 0) for k, v in counts.items()],
     )
     client.set_terminated(parent_id, status=status)
 
@@ -330,5 +331,5 @@ def end_if_running(run_id: str, status: str = "KILLED") -> None:
         log.warning("could not close run %s: %s", run_id, err)
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
     return int(time.time() * 1000)

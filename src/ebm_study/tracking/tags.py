@@ -1,7 +1,8 @@
 """Every name ebm-study writes into MLflow, once: run tags, metric names, artifact paths.
 
 The code that writes a name and the code that reads it both take it from here, so they cannot
-drift. No MLflow import: the pure modules (`study`, `settings`) use these names too.
+drift. No MLflow import: the pure layers (`measures/`, `fit/`, `study/compute.py`) and
+`settings` use these names too.
 """
 
 # ---------------------------------------------------------------------------------------------

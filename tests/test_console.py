@@ -1,8 +1,13 @@
-"""Every command reports bad input the same way: one line on stderr, exit code 2."""
+"""What every command shares: bad input as one line on stderr with exit code 2, and a tally of
+slow work that stays quiet when the work is quick."""
+
+import io
 
 import pytest
+from conftest import Tty
 
 from ebm_study import console
+from ebm_study.console import Tally
 from ebm_study.errors import UserError
 
 
@@ -46,3 +51,31 @@ def test_user_errors_raise_system_exit_2_for_hydra_code(capsys):
 def test_other_errors_are_not_hidden():
     with pytest.raises(ZeroDivisionError), console.user_errors("ebm-study"):
         1 / 0  # noqa: B018
+
+
+def test_quick_work_item_by_item_stays_quiet():
+    out = io.StringIO()
+    with Tally(100, "migrate: runs", out=out, interval=60) as tally:
+        for _ in range(100):
+            tally.advance()
+    assert out.getvalue() == ""
+
+
+def test_slow_work_item_by_item_shows_plain_lines_then_the_end():
+    out = io.StringIO()
+    with Tally(4, "study: importance tables read", out=out, interval=0.0) as tally:
+        tally.advance()
+        tally.advance(3)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("study: importance tables read: 1/4; 0 s elapsed, about")
+    assert lines[-1] == "study: importance tables read: 4/4; 0 s elapsed"
+
+
+def test_slow_work_on_a_terminal_redraws_one_bar():
+    out = Tty()
+    with Tally(2, "migrate: runs", out=out, interval=0.0) as tally:
+        tally.advance()
+        tally.advance()
+    text = out.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n")
+    assert "\rmigrate: runs: [##############################] 2/2" in text
