@@ -237,10 +237,11 @@ class Sweep:
         return [r for r in self.jobs if r.info.status == "FINISHED"]
 
 
-# The session's one sweep, as users run one: 2 split seeds x 2 model seeds x 3 learning rates,
+# The session's one sweep, as users run one: 3 split seeds x 2 model seeds x 3 learning rates,
 # one of them invalid; two outer bags (the within-run measure), models logged (the shape study,
-# the consensus). It holds 8 finished runs of two settings, 4 on each, and 4 failed ones.
-SHARED_SWEEP = ["-m", "split_seed=0,1", "model_seed=0,1", "model.learning_rate=0.01,0.05,-1"]
+# the consensus). It holds 12 finished runs of two settings, 6 on each, and 6 failed ones; 3
+# split seeds are the fewest an interval by split seed takes.
+SHARED_SWEEP = ["-m", "split_seed=0,1,2", "model_seed=0,1", "model.learning_rate=0.01,0.05,-1"]
 SHARED_FIT = ["model.outer_bags=2", "model.max_rounds=300", "model.n_jobs=1"]
 
 

@@ -211,10 +211,10 @@ def test_consensus_registers_a_merged_model_that_reloads_and_predicts(shared_swe
     assert run.data.tags["ebm_study.role"] == "consensus"
     assert run.data.tags["mlflow.parentRunId"] == version.tags["sweep_run_id"]
     assert {"f1", "accuracy"} <= set(run.data.metrics)
-    # It is not one of the sweep's jobs: the study still counts 12.
+    # It is not one of the sweep's jobs: the study still counts 18.
     mlflow.set_tracking_uri(uri)
     experiment = run.info.experiment_id
-    assert len(sweeps.jobs_frame(experiment, version.tags["sweep_run_id"])) == 12
+    assert len(sweeps.jobs_frame(experiment, version.tags["sweep_run_id"])) == 18
     model = mlflow.sklearn.load_model("models:/consensus@champion")
     assert len(model.bagged_scores_[0]) == 4  # 2 runs x 2 bags
     # A well-formed scikit-learn estimator (interpret 0.7.8's merge leaves it without its

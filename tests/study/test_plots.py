@@ -74,4 +74,4 @@ def test_stability_vs_score_draws_each_settings_f1_interval():
     ax = plots.stability_vs_score(by_config, 5).axes[0]
     low, high = ax.get_xlim()
     assert low < 0.960 and high > 0.984  # the intervals fit, so a 0.003 gap looks small
-    assert "95% t-interval" in ax.get_xlabel()
+    assert "95% CI by split seed" in ax.get_xlabel()

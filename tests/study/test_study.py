@@ -1,4 +1,4 @@
-"""The study groups runs by setting, attributes instability to a seed, and says it in words."""
+"""The study groups runs by setting, takes pairs across split seeds, and says it in words."""
 
 import math
 
@@ -65,13 +65,18 @@ def test_per_setting_rows_with_their_hyperparameters_and_f1():
     assert study.n_runs == 8
 
 
-def test_seed_attribution_separates_split_from_model_seed():
+def test_within_a_split_seed_is_the_models_own_randomness_and_the_headline_is_across():
     runs, imps = synthetic()
     study = run_study(runs, imps, settings_with(terms="mains"))
-    assert study.headline["nogueira_model_seed"] == pytest.approx(1.0)
-    assert study.headline["nogueira_split_seed"] < 0.7
+    # Model seeds agree exactly on each split: within 1; the headline takes pairs across the
+    # two split seeds only, whose sets share 3 of 5 terms.
+    assert study.headline["nogueira_within_split"] == pytest.approx(1.0)
+    d, k, r = 12, 5, 3
+    assert study.headline["nogueira"] == pytest.approx((r * d - k * k) / (k * (d - k)))
+    assert study.headline["n_split_seeds"] == 2 and math.isnan(study.headline["nogueira_ci_low"])
     runs, imps = synthetic(model_seed_matters=True)
-    assert run_study(runs, imps, settings_with(terms="mains")).headline["nogueira_model_seed"] < 1.0
+    within = run_study(runs, imps, settings_with(terms="mains")).headline["nogueira_within_split"]
+    assert within < 1.0
 
 
 def test_topk_frequency_counts_and_orders_terms():
@@ -123,7 +128,8 @@ def test_identical_runs_are_perfectly_stable():
     study = run_study(runs, copies, settings_with(terms="mains"))
     assert study.headline["nogueira"] == pytest.approx(1.0)
     assert study.headline["rbo"] == pytest.approx(1.0)
-    assert study.headline["nogueira_ci_low"] == pytest.approx(1.0)
+    # Two split seeds: no interval, whatever the runs (the sweep's design cannot give one).
+    assert math.isnan(study.headline["nogueira_ci_low"])
 
 
 def test_runs_with_a_bag_at_max_rounds_are_counted_per_setting_and_named():
@@ -155,6 +161,20 @@ def test_runs_are_labelled_by_seed_and_setting_and_f1_has_its_interval():
     assert study.run_seeds["aaaa-1-0"] == "1/0" and study.seeds_name == "split/model seed"
     assert study.run_settings["bbbb-0-1"] == "learning_rate=0.05"
     row = study.by_config.set_index("config_key").loc["aaaa"]
-    # F1 0.90, 0.90, 0.91, 0.91: mean 0.905, sd 0.00577, t(0.975, 3) = 3.182
-    assert row["f1_ci_low"] == pytest.approx(0.905 - 3.182446 * 0.0057735 / 2, abs=1e-6)
-    assert row["f1_ci_high"] == pytest.approx(0.905 + 3.182446 * 0.0057735 / 2, abs=1e-6)
+    # F1 0.90, 0.90 on split 0 and 0.91, 0.91 on split 1: two split seeds, no interval.
+    assert row["mean_f1"] == pytest.approx(0.905) and math.isnan(row["f1_ci_low"])
+    # With a third split seed (F1 0.92): the t interval over the split seeds' means.
+    more = runs.loc[runs["config_key"] == "aaaa"].iloc[:2].assign(split_seed="2", f1=0.92)
+    more.index = ["aaaa-2-0", "aaaa-2-1"]
+    extra = imps[imps["run_id"].isin(["aaaa-0-0", "aaaa-0-1"])].replace(
+        {"run_id": {"aaaa-0-0": "aaaa-2-0", "aaaa-0-1": "aaaa-2-1"}}
+    )
+    row = (
+        run_study(pd.concat([runs, more]), pd.concat([imps, extra]), settings_with())
+        .by_config.set_index("config_key")
+        .loc["aaaa"]
+    )
+    half = 4.302653 * 0.01 / math.sqrt(3)  # t(0.975, 2); the means 0.90, 0.91, 0.92: sd 0.01
+    assert (row["f1_ci_low"], row["f1_ci_high"]) == pytest.approx(
+        (0.91 - half, 0.91 + half), abs=1e-6
+    )

@@ -22,23 +22,23 @@ from conftest import (
 )
 
 # ---------------------------------------------------------------------------------------------
-# The session's shared sweep: 2 split seeds x 2 model seeds x learning rates 0.01, 0.05, -1
+# The session's shared sweep: 3 split seeds x 2 model seeds x learning rates 0.01, 0.05, -1
 
 
 def test_one_parent_with_named_children_grouped_by_setting(shared_sweep):
     parent, jobs = shared_sweep.parent, shared_sweep.jobs
-    assert parent.data.metrics["n_runs"] == 12
+    assert parent.data.metrics["n_runs"] == 18
     assert parent.data.tags["ebm_study.swept"] == "split_seed,model_seed,model.learning_rate"
     assert {j.data.tags["mlflow.parentRunId"] for j in jobs} == {parent.info.run_id}
     assert sorted(j.info.run_name for j in jobs) == sorted(
         f"split_seed={s},model_seed={m},learning_rate={lr}"
-        for s in range(2)
+        for s in range(3)
         for m in range(2)
         for lr in ("0.01", "0.05", "-1")
     )
-    # Same learning rate, other seeds: one config_key. Three settings, four runs each.
+    # Same learning rate, other seeds: one config_key. Three settings, six runs each.
     groups = Counter(j.data.tags["config_key"] for j in jobs)
-    assert sorted(groups.values()) == [4, 4, 4]
+    assert sorted(groups.values()) == [6, 6, 6]
     by_lr = {j.data.params["model.learning_rate"]: j.data.tags["config_key"] for j in jobs}
     assert len(set(by_lr.values())) == 3
     assert all({"accuracy", "f1", "roc_auc"} <= set(j.data.metrics) for j in shared_sweep.finished)
@@ -50,23 +50,23 @@ def test_one_parent_with_named_children_grouped_by_setting(shared_sweep):
 
 def test_the_launching_process_shows_progress_from_the_store(shared_sweep):
     lines = [x for x in shared_sweep.result.stderr.splitlines() if x.startswith("progress: ")]
-    assert lines and lines[-1].startswith("progress: 8/12 runs finished, 4 failed;")
+    assert lines and lines[-1].startswith("progress: 12/18 runs finished, 6 failed;")
 
 
 def test_a_failing_job_is_failed_while_the_others_finish_and_the_command_exits_1(shared_sweep):
     result, parent = shared_sweep.result, shared_sweep.parent
     assert result.returncode == 1
-    assert "4 of 12 jobs failed" in result.stderr
+    assert "6 of 18 jobs failed" in result.stderr
     assert "model.learning_rate=-1 must be a number > 0" in result.stderr
     assert "run the same command again" in result.stderr
     statuses = {(j.data.params["model.learning_rate"], j.info.status) for j in shared_sweep.jobs}
     assert statuses == {("0.01", "FINISHED"), ("0.05", "FINISHED"), ("-1", "FAILED")}
     assert parent.info.status == "FAILED"
-    assert parent.data.metrics["n_failed"] == 4 and parent.data.metrics["n_finished"] == 8
+    assert parent.data.metrics["n_failed"] == 6 and parent.data.metrics["n_finished"] == 12
 
 
 def test_the_sweep_prints_its_study(shared_sweep):
-    assert "Top-5 stability over 8 runs" in shared_sweep.result.stdout
+    assert "Top-5 stability over 12 runs on 3 split seeds" in shared_sweep.result.stdout
     assert "whole sweep" in shared_sweep.result.stdout
 
 

@@ -85,7 +85,7 @@ def test_the_bulk_read_is_the_search_apis_frame_on_a_real_sweep(shared_sweep, mo
     experiment, parent_id = shared_sweep.parent.info.experiment_id, shared_sweep.parent.info.run_id
     in_bulk, searched = both_reads(experiment, parent_id, monkeypatch)
     pd.testing.assert_frame_equal(in_bulk, searched)
-    assert len(in_bulk) == 12 and in_bulk["model_uri"].str.startswith("models:/").sum() == 8
+    assert len(in_bulk) == 18 and in_bulk["model_uri"].str.startswith("models:/").sum() == 12
     assert {"f1", "bags_at_max_rounds", "split_seed", "model.learning_rate"} <= set(in_bulk)
 
 

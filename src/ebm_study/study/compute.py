@@ -14,8 +14,7 @@ import pandas as pd
 
 from ebm_study.config import SEEDS, short_names
 from ebm_study.errors import UserError
-from ebm_study.measures import intervals, redundancy, stability
-from ebm_study.measures.intervals import mean_interval
+from ebm_study.measures import by_split, intervals, redundancy, stability
 from ebm_study.metric_names import NAMES, SCORE
 from ebm_study.settings import StudySettings
 from ebm_study.study.labels import seed_labels, seeds_name, setting_labels
@@ -90,58 +89,60 @@ def score_matrix(importances: pd.DataFrame, terms: str = "all") -> pd.DataFrame:
     return matrix
 
 
-# The correlation-aware Phi's jackknife recomputes it once a run: past this many runs the
-# interval is left out (the value stays).
-MAX_RUNS_FOR_CORR_INTERVAL = 2000
+def design_of(runs: pd.DataFrame, index) -> by_split.Design:
+    """Which split seed each of these runs is on (runs logged without one: each its own)."""
+    if "split_seed" not in runs:
+        return by_split.Design.independent(len(index))
+    return by_split.Design.of(runs.loc[index, "split_seed"].tolist())
 
 
 def measures(
-    scores: pd.DataFrame, settings: StudySettings, C: np.ndarray | None = None
+    scores: pd.DataFrame,
+    settings: StudySettings,
+    C: np.ndarray | None = None,
+    design: by_split.Design | None = None,
+    same_fit: by_split.Design | None = None,
 ) -> tuple[dict[str, float], list[str]]:
     """Every set measure of one group of runs, and notes on those that are undefined. `C` is
-    the redundancy matrix over the score columns (None: no grouping, Phi_C undefined)."""
+    the redundancy matrix over the score columns (None: no grouping, Phi_C undefined); `design`
+    the runs' split seeds (by_split: pairs across them, intervals by them; None: one a run);
+    `same_fit` the groups whose runs differ by their model seed alone (default: `design`)."""
     values = scores.to_numpy(dtype=float)
     M, d = values.shape
     k = settings.top_k
+    design = design or by_split.Design.independent(M)
     Z = stability.top_k(values, k)
     notes: list[str] = []
     if k >= d:
         notes.append(f"top_k={k} is not below the number of terms ({d}): every run selects all")
-    nog = stability.nogueira(Z)
+    nog = by_split.nogueira(Z, design)
     if not nog.defined and nog.note and nog.note not in " ".join(notes):
         notes.append(nog.note)
-    kun = stability.kuncheva(Z)
-    # Intervals that mean something at this number of runs (intervals.sized_interval).
-    nog = intervals.sized_interval(nog, Z, stability.nogueira)
-    jac = intervals.sized_interval(stability.jaccard(Z), Z, stability.jaccard)
-    rbo = intervals.sized_interval(
-        stability.rbo(values, settings.rbo_p),
-        values,
-        lambda rows: stability.rbo(rows, settings.rbo_p),
-    )
     if nog.defined and math.isnan(nog.ci_low) and nog.note not in " ".join(notes):
-        notes.append(f"{nog.note}: intervals need at least {intervals.MIN_RUNS_FOR_INTERVAL}")
+        notes.append(f"{nog.note}: intervals need at least {by_split.MIN_GROUPS}")
+    if M >= 2 and not design.across:
+        notes.append(
+            "every run is on one split seed: the measures are over its model seeds (the "
+            "model's own randomness, the data held fixed), not over retrains"
+        )
+    jac = by_split.jaccard(Z, design)
+    rbo = by_split.rbo(values, design, settings.rbo_p)
     if C is None:
         corr = stability.Estimate.undefined("no grouping of features")
     else:
-
-        def phi_c(rows: np.ndarray) -> stability.Estimate:
-            return stability.nogueira_corr(rows, C)
-
-        corr = phi_c(Z)
-        if M <= MAX_RUNS_FOR_CORR_INTERVAL:
-            corr = intervals.jackknife(corr, Z, phi_c)
+        corr = by_split.nogueira_corr(Z, C, design)
     conc = stability.kendall_w(stability.ranks(values))
     gap = stability.boundary_gap(values, k)
     row = {
         "n_runs": M,
+        "n_split_seeds": design.n_groups,
         "nogueira": nog.value,
         "nogueira_ci_low": nog.ci_low,
         "nogueira_ci_high": nog.ci_high,
         "nogueira_corr": corr.value,
         "nogueira_corr_ci_low": corr.ci_low,
         "nogueira_corr_ci_high": corr.ci_high,
-        "kuncheva": kun.value,
+        "kuncheva": by_split.kuncheva(Z, design).value,
         "jaccard": jac.value,
         "jaccard_ci_low": jac.ci_low,
         "jaccard_ci_high": jac.ci_high,
@@ -152,33 +153,18 @@ def measures(
         "kendall_w": conc.w,
         "kendall_w_p_value": conc.p_value,
         "topk_gap_median": float(np.median(gap)) if not np.all(np.isnan(gap)) else math.nan,
+        # Model randomness alone: pairs of runs on one split seed (and one setting).
+        "nogueira_within_split": by_split.within(Z, same_fit or design, stability.nogueira),
     }
     return row, notes
 
 
-def seed_attribution(scores: pd.DataFrame, runs: pd.DataFrame, settings: StudySettings) -> dict:
-    """Nogueira's Phi across one seed, the other seed and the setting held fixed, averaged.
-
-    `nogueira_split_seed` is the instability the data split causes, `nogueira_model_seed` the
-    model's own; nan when the group does not vary that seed.
-    """
-    out = {}
-    members = runs.loc[scores.index]
-    for varied, fixed in (("split_seed", "model_seed"), ("model_seed", "split_seed")):
-        phis = []
-        if varied in members and fixed in members:
-            # Hold the setting fixed too: across settings, hyperparameters would count as seed
-            # churn. Only groups that vary the seed count; find them in one pass, as a sweep
-            # of 10,000 runs holds thousands of single-run groups.
-            keys = [fixed, CONFIG_KEY]
-            varies = members.groupby(keys, sort=False)[varied].transform("nunique") >= 2
-            for _, group in members[varies].groupby(keys, sort=False):
-                Z = stability.top_k(scores.loc[group.index].to_numpy(float), settings.top_k)
-                est = stability.nogueira(Z)
-                if est.defined:
-                    phis.append(est.value)
-        out[f"nogueira_{varied}"] = float(np.mean(phis)) if phis else math.nan
-    return out
+def _sub(C: np.ndarray | None, columns, kept: list[str]) -> np.ndarray | None:
+    """The redundancy matrix over the kept columns."""
+    if C is None:
+        return None
+    at = [list(columns).index(c) for c in kept]
+    return C[np.ix_(at, at)]
 
 
 def topk_frequency(scores: pd.DataFrame, kinds: pd.Series, k: int) -> pd.DataFrame:
@@ -239,9 +225,13 @@ def run_study(
     scores = score_matrix(importances, settings.terms).reindex(runs.index).fillna(0.0)
     kinds = importances.drop_duplicates("term").set_index("term")["kind"]
     C = None if twins is None else redundancy.redundancy_matrix(list(scores.columns), twins)
-    headline, notes = measures(scores, settings, C)
-    headline.update(seed_attribution(scores, runs, settings))
-    headline[f"mean_{score}"] = float(scored.mean())
+    # The whole sweep: pairs across split seeds whatever their settings (each split seed's
+    # runs weighted alike); within a split seed, only runs of one setting are model seeds.
+    design = design_of(runs, runs.index)
+    splits = runs["split_seed"] if "split_seed" in runs else runs.index.to_series()
+    same_fit = by_split.Design.of(list(zip(runs[CONFIG_KEY], splits, strict=True)))
+    headline, notes = measures(scores, settings, C, design, same_fit)
+    headline[f"mean_{score}"] = by_split.mean(scored.to_numpy(), design).value
     within = pd.to_numeric(
         runs.get(WITHIN_RUN, pd.Series(math.nan, index=runs.index)), errors="coerce"
     )
@@ -251,10 +241,15 @@ def run_study(
     labels = setting_labels(runs, swept or [])
     rows = []
     for key, members in runs.groupby(CONFIG_KEY, sort=False):
-        row, _ = measures(scores.loc[members.index], settings, C)
-        row.update(seed_attribution(scores.loc[members.index], runs, settings))
+        # The setting's own terms: a pair term only another setting found is not one of them.
+        own = importances.loc[importances["run_id"].isin(members.index), "term"].unique()
+        columns = [c for c in scores.columns if c in set(own)]
+        mine = scores.loc[members.index, columns]
+        row, _ = measures(
+            mine, settings, _sub(C, scores.columns, columns), design_of(runs, members.index)
+        )
         values = scored[members.index]
-        low, high = mean_interval(values)
+        mean_score = by_split.mean(values.to_numpy(), design_of(runs, members.index))
         keys = [c for c in swept or [] if c in members and c not in SEEDS]
         names = short_names(keys)
         params = {names[c]: members.iloc[0][c] for c in keys}
@@ -267,10 +262,10 @@ def run_study(
                 "within_run": float(within[members.index].mean())
                 if within[members.index].notna().any()
                 else math.nan,
-                f"mean_{score}": values.mean(),
+                f"mean_{score}": mean_score.value,
                 f"sd_{score}": values.std(ddof=1) if len(values) > 1 else 0.0,
-                f"{score}_ci_low": low,
-                f"{score}_ci_high": high,
+                f"{score}_ci_low": mean_score.ci_low,
+                f"{score}_ci_high": mean_score.ci_high,
                 "runs_at_max_rounds": int(capped[members.index].sum()),
             }
         )

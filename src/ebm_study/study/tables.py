@@ -31,8 +31,7 @@ def settings_table(study: Study) -> pd.DataFrame:
             "jaccard": fmt(m["jaccard"]),
             "rbo": fmt(m["rbo"]),
             "kendall_w": fmt(m["kendall_w"]),
-            "phi split/model seed": f"{fmt(m['nogueira_split_seed'])}/"
-            f"{fmt(m['nogueira_model_seed'])}",
+            "phi within split": fmt(m.get("nogueira_within_split", math.nan)),
             f"mean_{study.score}": fmt(m[f"mean_{study.score}"]),
         }
 

@@ -22,7 +22,7 @@ from omegaconf import DictConfig
 from ebm_study import interrupts
 from ebm_study.config import config_key, digest_run, interval, setting
 from ebm_study.errors import UserError
-from ebm_study.measures import intervals, redundancy, stability
+from ebm_study.measures import by_split, redundancy, stability
 from ebm_study.settings import StudySettings
 from ebm_study.study import compute, reference
 from ebm_study.study.tables import rounded
@@ -159,11 +159,9 @@ class Runner:
         """The setting's objective (Phi or Phi_C) and the interval the rule reads, and its mean
         metric, from its finished runs' importance tables in the store.
 
-        The interval is the jackknife's at every count: the study's own switches from the
-        jackknife to the asymptotic interval at 10 runs and is three times narrower there on our
-        data, so a rule reading it would stop at 10 runs whatever the width. Runs that share a
-        split seed (study.vary=both) are not independent (the split drives most of the churn),
-        so a whole split seed is left out at a time; the interval is wider, and honest."""
+        The numbers are the study's own (measures/by_split.py): pairs of runs on different
+        split seeds, the delete-a-split-seed jackknife's interval (by run when every run is on
+        one split seed, study.vary=model), so the rule reads what the parent will report."""
         runs = list(s.finished.values())
         if not runs:
             s.measured = {}
@@ -184,19 +182,18 @@ class Runner:
         Z = stability.top_k(scores.to_numpy(float), self.settings.top_k)
         C = self.redundancy(runs[0], list(scores.columns))
 
-        def objective(rows):
-            return stability.nogueira(rows) if C is None else stability.nogueira_corr(rows, C)
-
         finished = self.jobs.loc[runs]
-        groups = finished["split_seed"].to_numpy() if self.plan.seeds.vary == "both" else None
-        rule = intervals.jackknife(objective(Z), Z, objective, groups)
+        design = compute.design_of(finished, runs)
+        rule = by_split.nogueira(Z, design) if C is None else by_split.nogueira_corr(Z, C, design)
         self.metric = self.metric or compute.score_metric(finished)
         values = pd.to_numeric(finished.get(self.metric), errors="coerce")
         s.measured = {
             "objective": rule.value,
             "ci_low": rule.ci_low,
             "ci_high": rule.ci_high,
-            "metric": float(values.mean()) if values is not None else math.nan,
+            "metric": by_split.mean(values.to_numpy(), design).value
+            if values is not None
+            else math.nan,
             "n_runs": len(runs),
         }
 
