@@ -16,26 +16,28 @@ def test_wilson_interval_known_values():
     assert high[2] == pytest.approx(1) and low[2] == pytest.approx(0.7225, abs=1e-4)
 
 
-def test_intervals_need_three_runs_and_use_the_jackknife_below_ten():
-    rng = np.random.default_rng(3)
-    two = stability.top_k(rng.random((2, 12)), 4)
-    est = intervals.sized_interval(stability.nogueira(two), two, stability.nogueira)
-    assert est.value == stability.nogueira(two).value  # the value stands
-    assert math.isnan(est.ci_low) and "no interval with 2 runs" in est.note
+def test_a_jackknife_interval_needs_three_units_and_says_why():
+    assert math.isnan(intervals.from_left_out(0.5, np.array([0.4, 0.6])).ci_low)
+    assert (
+        intervals.from_left_out(0.5, np.array([0.4, 0.6])).note == "no interval with 2 split seeds"
+    )
+    from scipy import stats
 
-    five = stability.top_k(rng.random((5, 12)), 4)
-    est = intervals.sized_interval(stability.nogueira(five), five, stability.nogueira)
-    # By hand: the leave-one-out values, their jackknife variance, a t interval on 4 df.
-    loo = np.array([stability.nogueira(np.delete(five, i, axis=0)).value for i in range(5)])
-    half = 2.7764451051977987 * math.sqrt(4 / 5 * np.sum((loo - loo.mean()) ** 2))
-    assert est.value == stability.nogueira(five).value
-    assert est.ci_low == pytest.approx(est.value - half, abs=1e-12)
-    assert est.ci_high == pytest.approx(est.value + half, abs=1e-12)
+    left = np.array([0.4, 0.5, 0.6])
+    est = intervals.from_left_out(0.5, left)
+    half = stats.t.ppf(0.975, 2) * math.sqrt(2 / 3 * 0.02)
+    assert (est.ci_low, est.ci_high) == pytest.approx((0.5 - half, 0.5 + half))
+    assert intervals.from_left_out(0.5, np.array([0.4, np.nan, 0.6])).note.startswith(
+        "no interval: a left-out value is undefined"
+    )
 
-    many = stability.top_k(rng.random((12, 12)), 4)
-    assert intervals.sized_interval(stability.nogueira(many), many, stability.nogueira) == (
-        stability.nogueira(many)
-    )  # ten runs or more: the asymptotic interval, unchanged
+
+def test_more_split_seeds_narrow_the_interval_as_t_over_root_g():
+    from scipy import stats
+
+    n = intervals.split_seeds_to_narrow(4)
+    width = lambda g: stats.t.ppf(0.975, g - 1) / math.sqrt(g)  # noqa: E731
+    assert width(n) <= width(4) / 2 < width(n - 1)
 
 
 def test_the_delete_a_group_jackknife_leaves_whole_groups_out():

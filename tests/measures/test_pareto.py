@@ -51,9 +51,9 @@ def frame():
     f1 = {"a": [0.97, 0.98, 0.97, 0.98], "b": [0.95, 0.96, 0.95, 0.96], "c": [0.9] * 4}
     runs = pd.DataFrame(
         [
-            {CONFIG_KEY: key, "f1": v, TRIAL: str(t)}
+            {CONFIG_KEY: key, "f1": v, TRIAL: str(t), "split_seed": str(s)}
             for t, (key, values) in enumerate(f1.items())
-            for v in values
+            for s, v in enumerate(values)
         ]
     )
     return by_config, runs
@@ -86,3 +86,27 @@ def test_every_pair_on_the_front_trades_one_objective_for_the_other():
     on = table[table["on_front"]]
     for (_, p), (_, q) in itertools.combinations(on.iterrows(), 2):
         assert (p["metric_mean"] - q["metric_mean"]) * (p["stability"] - q["stability"]) < 0
+
+
+def test_the_most_stable_of_the_settings_as_accurate_as_the_best_is_recommended():
+    """b's F1 is a's to within the split seeds' noise (paired differences -0.005, 0.01, -0.01,
+    0.005): it cannot be told apart from the best, and it is far more stable."""
+    by_config, runs = frame()
+    runs.loc[runs[CONFIG_KEY] == "b", "f1"] = [0.975, 0.97, 0.98, 0.975]
+    from ebm_study.measures.stability import Estimate
+
+    def stability_difference(a: str, b: str) -> Estimate:
+        gap = {"a": 0.3, "b": 0.8, "c": 0.2}[a] - {"a": 0.3, "b": 0.8, "c": 0.2}[b]
+        return Estimate(gap, gap - 0.6, gap + 0.6)  # wide: only a 0.6 gap would tell
+
+    table = pareto.table(by_config, runs, "f1", "nogueira", False, None, stability_difference)
+    rows = table.set_index(CONFIG_KEY)
+    assert rows["as_accurate"].to_dict() == {"a": True, "b": True, "c": False}
+    assert rows["recommended"].to_dict() == {"a": False, "b": True, "c": False}
+    # a: its F1 and its Phi both within the paired intervals of b's: not told apart.
+    assert rows["indistinct"].to_dict() == {"a": True, "b": False, "c": False}
+    low, high = rows.loc["a", ["metric_vs_recommended_ci_low", "metric_vs_recommended_ci_high"]]
+    assert low < 0 < high
+    text = pareto.sentence(table, "nogueira", None)
+    assert "Recommended: **lr=0.01**, the most stable of the 2 settings whose f1" in text
+    assert "cannot be told apart from **lr=0.1** on either objective" in text

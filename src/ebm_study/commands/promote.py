@@ -207,16 +207,24 @@ def recommended_setting(
     lower_is_better: bool,
     min_stability: float | None,
 ) -> str:
-    """The config_key of the recommended setting on the sweep's Pareto front of `metric` and
-    stability (pareto.recommend): the most accurate on the front at least `min_stability`
-    stable (default: the sweep's study.min_stability)."""
+    """The config_key of the setting recommended on the sweep's Pareto front of `metric` and
+    stability (pareto.recommend): the most stable of those whose `metric` cannot be told apart
+    from the best, at least `min_stability` stable (default: the sweep's study.min_stability);
+    if none of those is, the most accurate on the front that is."""
     chosen = study.settings
     floor = min_stability if min_stability is not None else chosen.min_stability
     front = study.pareto  # the study's own front, unless asked about another metric
     if front is None:
         raise UserError("--pareto: this sweep has one setting; there is no front to choose from")
     if front["metric"].iloc[0] != metric or lower_is_better != metric_lower_is_better(metric):
-        front = pareto.table(study.by_config, finished, metric, chosen.objective, lower_is_better)
+        front = pareto.table(
+            study.by_config,
+            finished,
+            metric,
+            chosen.objective,
+            lower_is_better,
+            stability_difference=study.compare,
+        )
     best = pareto.recommend(front, floor, lower_is_better)
     if best is None:
         on = front[front["on_front"]]

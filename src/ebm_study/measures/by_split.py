@@ -30,9 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ebm_study.measures import intervals
 from ebm_study.measures.stability import Estimate
 
-MIN_GROUPS = 3  # split seeds (or runs) an interval needs: with 2 its width means nothing
+MIN_GROUPS = intervals.MIN_RUNS_FOR_INTERVAL  # split seeds (or runs) an interval needs
 
 
 @dataclass(frozen=True)
@@ -129,22 +130,6 @@ def unit_means(values: np.ndarray, unit: np.ndarray) -> np.ndarray:
     return np.bincount(unit, weights=values, minlength=G) / np.bincount(unit, minlength=G)
 
 
-def interval(value: float, left_out: np.ndarray, what: str = "split seeds") -> Estimate:
-    """`value` with the delete-a-unit jackknife's 95% t interval from its left-out values."""
-    if math.isnan(value):
-        return Estimate(value)
-    G = len(left_out)
-    if G < MIN_GROUPS:
-        return Estimate(value, note=f"no interval with {G} {what}")
-    if np.isnan(left_out).any():
-        return Estimate(value, note=f"no interval: a left-out value is undefined ({G} {what})")
-    from scipy import stats  # imported on use, as in `stability.ranks`
-
-    variance = (G - 1) / G * float(np.sum((left_out - left_out.mean()) ** 2))
-    half = float(stats.t.ppf(0.975, G - 1)) * math.sqrt(variance)
-    return Estimate(value, value - half, value + half)
-
-
 def _what(design: Design) -> str:
     return "split seeds" if design.across else "runs"
 
@@ -206,7 +191,7 @@ class Parts:
 def _estimate(parts: Parts, design: Design) -> Estimate:
     if parts.left_out is None:
         return Estimate.undefined(parts.note)
-    return interval(parts.value, parts.left_out, _what(design))
+    return intervals.from_left_out(parts.value, parts.left_out, _what(design))
 
 
 def difference(a: Parts, b: Parts) -> Estimate:
@@ -215,7 +200,7 @@ def difference(a: Parts, b: Parts) -> Estimate:
     split seed left out of both at once, so what the split seeds share cancels."""
     if a.left_out is None or b.left_out is None:
         return Estimate.undefined(a.note or b.note)
-    return interval(a.value - b.value, a.left_out - b.left_out)
+    return intervals.from_left_out(a.value - b.value, a.left_out - b.left_out)
 
 
 def nogueira_corr(Z: np.ndarray, C: np.ndarray, design: Design) -> Estimate:
@@ -274,7 +259,7 @@ def pairwise(Z: np.ndarray, design: Design, kernel: Callable[[np.ndarray], np.nd
     if len(Z) < 2:
         return Estimate.undefined("needs at least 2 runs")
     sums = set_sums(np.asarray(Z, dtype=float), design.unit(), kernel)
-    return interval(sums.mean(), sums.left_out(), _what(design))
+    return intervals.from_left_out(sums.mean(), sums.left_out(), _what(design))
 
 
 def jaccard(Z: np.ndarray, design: Design) -> Estimate:
@@ -326,7 +311,7 @@ def rbo(scores: np.ndarray, design: Design, p: float = 0.8) -> Estimate:
         per_unit += (1 - p) * p ** (t - 1) / t * (means @ total - np.sum(means * means, axis=1))
     per_unit += (G - 1) * p**d
     sums = Sums(float(per_unit.sum()), per_unit)
-    return interval(sums.mean(), sums.left_out(), _what(design))
+    return intervals.from_left_out(sums.mean(), sums.left_out(), _what(design))
 
 
 def within(Z: np.ndarray, design: Design, measure: Callable[[np.ndarray], Estimate]) -> float:
@@ -356,4 +341,4 @@ def mean(values: np.ndarray, design: Design) -> Estimate:
     G = len(by_unit)
     value = float(by_unit.mean())
     left = (by_unit.sum() - by_unit) / (G - 1) if G >= 2 else np.full(G, math.nan)
-    return interval(value, left, _what(sub))
+    return intervals.from_left_out(value, left, _what(sub))

@@ -1,6 +1,7 @@
-"""Intervals for the study's measures, pure numpy: the jackknife (leave a run, or a group, out),
-the choice between it and a measure's own asymptotic interval by the number of runs, Wilson's
-interval for a share, and the t-interval of a mean."""
+"""Intervals for the study's measures, pure numpy: the delete-a-unit jackknife from left-out
+values (by split seed, measures/by_split.py), the jackknife by refitting (leave a run, or a
+group, out), how many split seeds would narrow one, Wilson's interval for a share, and the
+t-interval of a mean."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from ebm_study.measures.stability import (
     Z95,
@@ -16,7 +16,6 @@ from ebm_study.measures.stability import (
 )
 
 MIN_RUNS_FOR_INTERVAL = 3  # with 2 runs the measures' own intervals have zero width: none
-JACKKNIFE_BELOW = 10  # below this many runs the asymptotic variances are rough
 
 
 def jackknife(
@@ -48,20 +47,6 @@ def jackknife(
     return Estimate(estimate.value, estimate.value - half, estimate.value + half)
 
 
-def sized_interval(estimate: Estimate, rows: np.ndarray, measure: Callable) -> Estimate:
-    """`estimate` (= `measure(rows)`, rows = runs) with an interval fit for its number of runs.
-
-    Below MIN_RUNS_FOR_INTERVAL runs, none (the value stands; its interval is undefined). From
-    there up to JACKKNIFE_BELOW runs, the leave-one-run-out jackknife (Efron & Stein 1981; Shao
-    & Tu 1995, ch. 2): variance (M-1)/M * sum_i (theta_(-i) - mean theta_(-)), and a t
-    interval on M-1 degrees of freedom, as the asymptotic variance is rough there. From
-    JACKKNIFE_BELOW runs, the estimator's own asymptotic interval, unchanged.
-    """
-    if len(rows) >= JACKKNIFE_BELOW:
-        return estimate
-    return jackknife(estimate, rows, measure)
-
-
 def wilson(successes: np.ndarray, n: int, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for proportions successes / n (lower, upper)."""
     successes = np.asarray(successes, dtype=float)
@@ -71,12 +56,31 @@ def wilson(successes: np.ndarray, n: int, z: float = Z95) -> tuple[np.ndarray, n
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
-def mean_interval(values: pd.Series) -> tuple[float, float]:
-    """The mean's 95% t-interval; nan with fewer than 2 values."""
-    n = len(values)
-    if n < 2:
-        return math.nan, math.nan
-    from scipy import stats  # imported on use, as in stability.ranks
+def from_left_out(value: float, left_out: np.ndarray, what: str = "split seeds") -> Estimate:
+    """`value` with the delete-a-unit jackknife's 95% t interval from its left-out values."""
+    if math.isnan(value):
+        return Estimate(value)
+    G = len(left_out)
+    if G < MIN_RUNS_FOR_INTERVAL:
+        return Estimate(value, note=f"no interval with {G} {what}")
+    if np.isnan(left_out).any():
+        return Estimate(value, note=f"no interval: a left-out value is undefined ({G} {what})")
+    from scipy import stats  # imported on use, as in `stability.ranks`
 
-    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
-    return float(values.mean() - half), float(values.mean() + half)
+    variance = (G - 1) / G * float(np.sum((left_out - left_out.mean()) ** 2))
+    half = float(stats.t.ppf(0.975, G - 1)) * math.sqrt(variance)
+    return Estimate(value, value - half, value + half)
+
+
+def split_seeds_to_narrow(G: int, factor: float = 0.5) -> int:
+    """About how many split seeds would make a jackknife interval from G of them `factor` as
+    wide: its width goes as t(0.975, G-1) / sqrt(G) for the same spread between split seeds."""
+    from scipy import stats
+
+    def width(n: int) -> float:
+        return float(stats.t.ppf(0.975, n - 1)) / math.sqrt(n)
+
+    target, n = factor * width(max(G, 2)), max(G, 2)
+    while width(n) > target and n < 100_000:
+        n += 1
+    return n

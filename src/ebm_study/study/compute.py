@@ -7,6 +7,7 @@ whose runs vary both seeds, split-seed and model-seed variation are measured apa
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,8 @@ class Study:
     twins: pd.DataFrame | None = None  # near-twin groups: group, term, max_abs_corr, share
     run_warnings: dict[str, str] = field(default_factory=dict)  # run_id -> what its run warned
     pareto: pd.DataFrame | None = None  # every setting on both objectives (pareto.table)
+    # (a, b) -> a's stability minus b's, paired by split seed (`stability_difference`)
+    compare: Callable[[str, str], stability.Estimate] | None = field(default=None, repr=False)
 
 
 def score_metric(runs: pd.DataFrame) -> str:
@@ -157,6 +160,38 @@ def measures(
         "nogueira_within_split": by_split.within(Z, same_fit or design, stability.nogueira),
     }
     return row, notes
+
+
+def stability_difference(
+    scores: pd.DataFrame,
+    importances: pd.DataFrame,
+    runs: pd.DataFrame,
+    settings: StudySettings,
+    C: np.ndarray | None,
+) -> Callable[[str, str], stability.Estimate]:
+    """(a, b) -> setting a's stability (the objective, each on its own terms) minus b's, on
+    the split seeds both have, each left out of both at once (by_split.difference)."""
+
+    def parts(key: str, common: list) -> by_split.Parts:
+        members = runs.index[(runs[CONFIG_KEY] == key) & runs["split_seed"].isin(common)]
+        own = set(importances.loc[importances["run_id"].isin(members), "term"])
+        columns = [c for c in scores.columns if c in own]
+        Z = stability.top_k(scores.loc[members, columns].to_numpy(float), settings.top_k)
+        design = by_split.Design.of(runs.loc[members, "split_seed"].tolist())
+        if settings.objective == "nogueira_corr" and C is not None:
+            return by_split.nogueira_corr_parts(Z, _sub(C, scores.columns, columns), design)
+        return by_split.nogueira_parts(Z, design)
+
+    def difference(a: str, b: str) -> stability.Estimate:
+        if "split_seed" not in runs:
+            return stability.Estimate.undefined("no split seeds to pair by")
+        seeds = runs.groupby(CONFIG_KEY)["split_seed"].agg(set)
+        common = sorted(seeds.get(a, set()) & seeds.get(b, set()), key=str)
+        if len(common) < 2:
+            return stability.Estimate.undefined(f"{len(common)} split seeds in common")
+        return by_split.difference(parts(a, common), parts(b, common))
+
+    return difference
 
 
 def _sub(C: np.ndarray | None, columns, kept: list[str]) -> np.ndarray | None:
@@ -294,6 +329,7 @@ def run_study(
         else [],
         score=score,
         twins=None if twins is None else twin_shares(twins, scores, settings.top_k),
+        compare=stability_difference(scores, importances, runs, settings, C),
         run_warnings=(
             runs[RUN_WARNING].dropna().astype(str).to_dict() if RUN_WARNING in runs else {}
         ),

@@ -153,7 +153,8 @@ def stability_vs_score(by_config: pd.DataFrame, k: int, score: str = "f1") -> Fi
 
 def pareto_chart(front: pd.DataFrame, k: int, objective: str, lower_is_better: bool) -> Figure:
     """Every setting as a point with its two 95% intervals, the Pareto front drawn as a step
-    line through its settings, each front setting labelled, the recommended one circled."""
+    line through its settings, each front setting labelled, the recommended one circled and
+    those that cannot be told apart from it (paired by split seed) ringed in dashes."""
     fig = Figure(figsize=(8, 5.5))
     ax = fig.subplots()
     data = front.dropna(subset=["metric_mean", "stability"])
@@ -192,6 +193,12 @@ def pareto_chart(front: pd.DataFrame, k: int, objective: str, lower_is_better: b
                 row["metric_mean"], row["stability"], s=260, facecolors="none",
                 edgecolors="tab:red", linewidths=1.6, zorder=4, label="recommended",
             )  # fmt: skip
+        if row.get("indistinct", False):
+            ax.scatter(
+                row["metric_mean"], row["stability"], s=260, facecolors="none",
+                edgecolors="tab:orange", linewidths=1.2, linestyles="--", zorder=4,
+                label="cannot be told apart from it",
+            )  # fmt: skip
     on = data[data["on_front"]].sort_values("metric_mean", ascending=not lower_is_better)
     if len(on) > 1:  # the front: from the most stable to the most accurate
         ax.step(
@@ -205,7 +212,9 @@ def pareto_chart(front: pd.DataFrame, k: int, objective: str, lower_is_better: b
         ax.invert_xaxis()  # the best still sits at the top right
     ax.set_title(f"Pareto front: {int(data['on_front'].sum())} of {len(data)} settings (blue)")
     if data["recommended"].any():
-        ax.legend(fontsize=8, loc="lower left")
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -113,6 +113,7 @@ def pareto_front(study: Study, finished: pd.DataFrame) -> pd.DataFrame | None:
         chosen.objective,
         lower_is_better(metric),
         chosen.min_stability,
+        study.compare,
     )
 
 

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from ebm_study.config import interval
-from ebm_study.measures import pareto
+from ebm_study.measures import intervals, pareto
 from ebm_study.study.compute import (
     RELIABLE,
     Study,
@@ -44,6 +44,25 @@ def headline_sentence(study: Study) -> str:
     )
 
 
+# An interval wider than this cannot rank settings whose stability differs by the usual 0.1.
+TOO_WIDE = 0.3
+
+
+def width_sentence(study: Study) -> str:
+    """When the headline's interval is too wide to say much: how wide, and how many split
+    seeds would halve it."""
+    h = study.headline
+    low, high = h.get("nogueira_ci_low", math.nan), h.get("nogueira_ci_high", math.nan)
+    splits = int(h.get("n_split_seeds", 0) or 0)
+    if math.isnan(low) or high - low <= TOO_WIDE:
+        return ""
+    return (
+        f"With {splits} split seeds the interval is {high - low:.2f} wide: too wide to rank "
+        f"settings by stability. About {intervals.split_seeds_to_narrow(splits)} split seeds "
+        "would halve it (`split_seed='range(N)'`)."
+    )
+
+
 def summary_markdown(study: Study) -> str:
     """A short report for the sweep's parent run: which terms hold, which swap, how sure."""
     k = study.settings.top_k
@@ -58,6 +77,9 @@ def summary_markdown(study: Study) -> str:
         )
 
     lines = [f"## Top-{k} stability", "", headline_sentence(study), ""]
+    wide = width_sentence(study)
+    if wide:
+        lines += [wide, ""]
     twins = twin_sentences(study)
     if twins:
         lines += [*twins, ""]
@@ -200,6 +222,9 @@ def shape_sentence(table: pd.DataFrame, mean: float) -> str:
 def print_study(study: Study, parent_id: str) -> None:
     print(f"sweep run {parent_id} ({store.describe_uri()})")
     print(headline_sentence(study))
+    wide = width_sentence(study)
+    if wide:
+        print(wide.replace("`", ""))
     if study.score == "r2":
         print("A regression: mean_r2 is the mean R2 on the runs' test splits.")
     if study.positive_classes:
