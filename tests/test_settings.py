@@ -82,3 +82,13 @@ def test_tags_round_trip_and_missing_tags_fall_back():
 def test_the_pareto_settings_are_checked(key, value, message):
     with pytest.raises(UserError, match=message):
         GOOD.replace(**{key: value})
+
+
+def test_phi_c_as_the_objective_needs_near_twin_groups(make_cfg):
+    with pytest.raises(UserError) as err:
+        settings.from_config(make_cfg("study.objective=nogueira_corr", "study.corr_threshold=null"))
+    assert str(err.value) == (
+        "study.objective='nogueira_corr' needs near-twin groups, but study.corr_threshold=None "
+        "switches them off: set it (0.9), or study.objective=nogueira"
+    )
+    assert settings.from_config(make_cfg("study.objective=nogueira_corr")).corr_threshold == 0.9

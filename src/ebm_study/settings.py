@@ -87,6 +87,14 @@ def check(values: Mapping[str, object], names: Mapping[str, str] = CONFIG_NAMES)
         problem = _problem(key, value)
         if problem:
             raise UserError(f"{names[key]}={value!r} {problem}")
+    # Phi_C counts swaps within near-twin groups: without groups there is no Phi_C to read, and
+    # the seed rule and a search would silently read Phi instead.
+    if values.get("objective") == "nogueira_corr" and values.get("corr_threshold", 0.9) is None:
+        raise UserError(
+            f"{names['objective']}='nogueira_corr' needs near-twin groups, but "
+            f"{names['corr_threshold']}=None switches them off: set it (0.9), or "
+            f"{names['objective']}=nogueira"
+        )
 
 
 def is_whole(value: object) -> bool:
