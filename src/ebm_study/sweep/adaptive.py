@@ -126,6 +126,7 @@ class Runner:
             self.job_number += len(launched)
             self.collect(launched)
             for s in active:
+                previous = s.width
                 self.measure(s)
                 s.stopped = seeds.stop_reason(
                     self.plan.seeds,
@@ -133,6 +134,7 @@ class Runner:
                     s.failed,
                     not math.isnan(s.measured.get("objective", math.nan)),
                     s.width,
+                    previous,
                 )
                 self.say(s, round_number)
             self.record()
