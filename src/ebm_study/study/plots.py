@@ -206,7 +206,8 @@ def pareto_chart(front: pd.DataFrame, k: int, objective: str, lower_is_better: b
         )
     name = "Phi_C (near-twins agree)" if objective == "nogueira_corr" else "Nogueira's Phi"
     better = "lower is better" if lower_is_better else "higher is better"
-    ax.set_xlabel(f"mean test {SCORE_NAMES.get(metric, metric)} over split seeds, {better} (95% CI)")
+    score = SCORE_NAMES.get(metric, metric)
+    ax.set_xlabel(f"mean test {score} over split seeds, {better} (95% CI)")
     ax.set_ylabel(f"top-{k} stability, {name} (95% CI)")
     if lower_is_better:
         ax.invert_xaxis()  # the best still sits at the top right

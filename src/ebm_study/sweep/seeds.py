@@ -131,8 +131,12 @@ def stop_reason(
         return FAILED
     if not defined and n_used >= plan.min_seeds:
         return UNDEFINED
-    if n_used >= plan.min_seeds and _within(width, plan) and (
-        _within(previous, plan) or math.isinf(plan.ci_width)  # a fixed count reads no width
+    if (
+        n_used >= plan.min_seeds
+        and _within(width, plan)
+        and (
+            _within(previous, plan) or math.isinf(plan.ci_width)  # a fixed count reads no width
+        )
     ):
         return CONVERGED
     if n_used >= plan.max_seeds:
