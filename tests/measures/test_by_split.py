@@ -163,3 +163,82 @@ def test_a_mean_score_weights_split_seeds_alike_and_resamples_them():
 
     half = stats.t.ppf(0.975, 2) * by_split_means.std(ddof=1) / math.sqrt(3)
     assert (est.ci_low, est.ci_high) == pytest.approx((est.value - half, est.value + half))
+
+
+# ---------------------------------------------------------------------------------------------
+# Against brute force by the definitions, on unbalanced designs in shuffled order
+
+
+def _cross(items, groups, kernel):
+    """Mean over ordered pairs of split seeds g != h of the mean kernel over their runs."""
+    seeds = sorted(set(groups.tolist()))
+    return np.mean([
+        np.mean([kernel(items[i], items[j]) for i in np.flatnonzero(groups == g)
+                 for j in np.flatnonzero(groups == h)])
+        for g in seeds for h in seeds if g != h
+    ])  # fmt: skip
+
+
+def _by_seed(values, groups):
+    return np.mean([values[groups == g].mean() for g in sorted(set(groups.tolist()))])
+
+
+def _phi(Z, groups):
+    d, kbar = Z.shape[1], _by_seed(Z.sum(axis=1), groups)
+    hamming = _cross(Z, groups, lambda a, b: np.sum((a - b) ** 2))
+    return 1 - hamming / (2 * d) / (kbar / d * (1 - kbar / d))
+
+
+def _phi_c(Z, C, groups):
+    d, k = Z.shape[1], Z.sum(axis=1)
+    k1, k2 = _by_seed(k, groups), _by_seed(k * (k - 1), groups)
+    numerator = _cross(Z, groups, lambda a, b: (a - b) @ C @ (a - b) / 2)
+    off = k2 / (d * (d - 1)) - (k1 / d) ** 2
+    return 1 - numerator / (k1 / d * (1 - k1 / d) * np.trace(C) + off * (C.sum() - np.trace(C)))
+
+
+def _jackknifed(measure, X, groups, *extra):
+    left = [measure(X[groups != g], *extra, groups[groups != g]) for g in sorted(set(groups))]
+    return intervals.from_left_out(measure(X, *extra, groups), np.array(left))
+
+
+def test_every_measure_and_interval_is_its_definition_on_unbalanced_shuffled_designs():
+    rng = np.random.default_rng(5)
+    C = np.eye(7)
+    C[0, 1] = C[1, 0] = C[2, 3] = C[3, 2] = 1
+    for trial in range(25):
+        sizes = rng.integers(1, 5, size=int(rng.integers(3, 6)))  # 3 to 5 split seeds
+        groups = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+        scores = rng.random((3, 7))[rng.integers(0, 3, len(groups))] + rng.normal(
+            0, 0.3, (len(groups), 7)
+        )  # few distinct sets, many repeats
+        Z = stability.top_k(scores, 3).astype(float)
+        sizes_vary = (rng.random(Z.shape) < 0.4).astype(float)  # sets of differing sizes
+        sizes_vary[:, 0] = 1
+        design = by_split.Design.of([f"s{g}" for g in groups])
+        kernels = {
+            "jaccard": lambda a, b: stability.jaccard_index(a, b),
+            "kuncheva": lambda a, b: stability.kuncheva_index(a, b),
+        }
+        for name, ours in (("jaccard", by_split.jaccard), ("kuncheva", by_split.kuncheva)):
+            measure = lambda X, g, k=kernels[name]: _cross(X, g, k)  # noqa: E731
+            expected, got = _jackknifed(measure, Z, groups), ours(Z, design)
+            assert (got.value, got.ci_low, got.ci_high) == pytest.approx(
+                (expected.value, expected.ci_low, expected.ci_high), abs=1e-10
+            ), (trial, name)
+        for X in (Z, sizes_vary):
+            expected, got = _jackknifed(_phi, X, groups), by_split.nogueira(X, design)
+            assert (got.value, got.ci_low, got.ci_high) == pytest.approx(
+                (expected.value, expected.ci_low, expected.ci_high), abs=1e-10
+            ), trial
+            expected = _jackknifed(_phi_c, X, groups, C)
+            got = by_split.nogueira_corr(X, C, design)
+            assert (got.value, got.ci_low, got.ci_high) == pytest.approx(
+                (expected.value, expected.ci_low, expected.ci_high), abs=1e-10
+            ), trial
+        orders = np.argsort(-scores, axis=1, kind="stable")
+        rbo = lambda X, g: _cross(X, g, stability.rbo_index)  # noqa: E731
+        expected, got = _jackknifed(rbo, orders, groups), by_split.rbo(scores, design, 0.8)
+        assert (got.value, got.ci_low, got.ci_high) == pytest.approx(
+            (expected.value, expected.ci_low, expected.ci_high), abs=1e-10
+        ), trial

@@ -110,3 +110,31 @@ def test_the_most_stable_of_the_settings_as_accurate_as_the_best_is_recommended(
     text = pareto.sentence(table, "nogueira", None)
     assert "Recommended: **lr=0.01**, the most stable of the 2 settings whose f1" in text
     assert "cannot be told apart from **lr=0.1** on either objective" in text
+
+
+def test_what_cannot_be_told_apart_must_be_measured_and_not_worse():
+    """A setting with no F1, or with too few split seeds for an interval, is never taken as
+    accurate as the best; one clearly better than the best on their shared split seeds is."""
+    by_config, runs = frame()
+    runs.loc[runs[CONFIG_KEY] == "b", "f1"] = math.nan  # b: no score at all
+    rows = pareto.table(by_config, runs, "f1", "nogueira", False).set_index(CONFIG_KEY)
+    assert not rows.loc["b", "as_accurate"] and rows.loc["a", "recommended"]
+    by_config, runs = frame()
+    keep = ~((runs[CONFIG_KEY] == "b") & runs["split_seed"].isin(["2", "3"]))
+    rows = pareto.table(by_config, runs[keep], "f1", "nogueira", False).set_index(CONFIG_KEY)
+    assert not rows.loc["b", "as_accurate"]  # 2 split seeds shared: no interval, not tied
+    # c is better than a on the split seeds they share, though a has the best unpaired mean.
+    by_config, runs = frame()
+    runs.loc[runs[CONFIG_KEY] == "c", "f1"] = [0.99, 0.995, 0.99, 0.995]
+    runs.loc[runs[CONFIG_KEY] == "a", "f1"] = [0.97, 0.98, 0.97, 0.999]
+    runs = runs[~((runs[CONFIG_KEY] == "c") & (runs["split_seed"] == "3"))]
+    rows = pareto.table(by_config, runs, "f1", "nogueira", False).set_index(CONFIG_KEY)
+    assert rows.loc["c", "as_accurate"]
+
+
+def test_a_dominated_setting_is_never_recommended():
+    by_config, runs = frame()
+    by_config.loc[by_config[CONFIG_KEY] == "c", "nogueira"] = 0.8  # c as stable as b, less F1
+    runs.loc[runs[CONFIG_KEY] == "c", "f1"] = [0.75, 0.99, 0.8, 0.99]  # noisy: not apart from a
+    rows = pareto.table(by_config, runs, "f1", "nogueira", False).set_index(CONFIG_KEY)
+    assert not rows.loc["c", "on_front"] and not rows.loc["c", "recommended"]

@@ -84,6 +84,9 @@ def test_topk_frequency_counts_and_orders_terms():
     freq = run_study(runs, imps, settings_with(terms="mains")).topk_frequency.set_index("term")
     assert freq.loc[["t00", "t01", "t02"], "topk_frequency"].tolist() == [1.0, 1.0, 1.0]
     assert freq.loc["t03", "topk_frequency"] == 0.5 and freq.loc["t05", "topk_frequency"] == 0.5
+    assert math.isnan(freq.loc["t00", "topk_ci_low"])  # 2 split seeds: no interval by them
+    one_each = run_study(runs.assign(split_seed=range(8)), imps, settings_with(terms="mains"))
+    freq = one_each.topk_frequency.set_index("term")  # one run a split seed: Wilson's
     assert freq.loc["t00", "topk_ci_low"] < 1.0 <= freq.loc["t00", "topk_ci_high"]
     assert freq.index[0] == "t00" and freq.loc["t00", "median_rank"] == 1
 
@@ -178,3 +181,16 @@ def test_runs_are_labelled_by_seed_and_setting_and_f1_has_its_interval():
     assert (row["f1_ci_low"], row["f1_ci_high"]) == pytest.approx(
         (0.91 - half, 0.91 + half), abs=1e-6
     )
+
+
+def test_the_whole_sweeps_score_is_a_mean_over_split_seeds_whatever_the_runs_order():
+    """Split 1 holds three runs of F1 0.8, split 0 one of 0.9: the mean over split seeds is
+    0.85, not the runs' 0.825, and it does not move when the runs come in another order."""
+    runs, imps = synthetic()
+    runs = runs.loc[["aaaa-0-0", "aaaa-1-0", "aaaa-1-1", "bbbb-1-0"]].assign(
+        f1=[0.9, 0.8, 0.8, 0.8]
+    )
+    imps = imps[imps["run_id"].isin(runs.index)]
+    for order in (runs.index, runs.index[::-1], ["aaaa-1-1", "aaaa-0-0", "bbbb-1-0", "aaaa-1-0"]):
+        study = run_study(runs.loc[order], imps, settings_with(terms="mains"))
+        assert study.headline["mean_f1"] == pytest.approx(0.85)

@@ -115,4 +115,5 @@ def test_a_setting_that_stops_early_reports_an_interval_that_still_covers():
 
     honest, stopped_early = coverage(looks=2)
     assert 0.93 <= honest <= 0.98 and stopped_early > 0.5, (honest, stopped_early)
-    assert coverage(looks=1)[0] < 0.93  # the rule before: it stops on a lucky dip
+    # The rule before stops on a lucky dip: covers less (0.924 against 0.945 in this seeding).
+    assert coverage(looks=1)[0] < honest - 0.01

@@ -45,10 +45,9 @@ class Design:
     @classmethod
     def of(cls, labels) -> Design:
         """From any labels a run (split seeds; None or nan: the run is its own split)."""
-        filled = []
-        for i, v in enumerate(labels):
-            gone = v is None or (isinstance(v, float) and math.isnan(v))
-            filled.append(f"run {i}" if gone else repr(v))
+        import pandas as pd  # its isna knows every missing value (None, nan, NA, NaT)
+
+        filled = [f"run {i}" if pd.isna(v) else str(v) for i, v in enumerate(labels)]
         _, groups = np.unique(np.array(filled, dtype=object).astype(str), return_inverse=True)
         return cls(groups.astype(np.int64))
 
@@ -200,6 +199,8 @@ def difference(a: Parts, b: Parts) -> Estimate:
     split seed left out of both at once, so what the split seeds share cancels."""
     if a.left_out is None or b.left_out is None:
         return Estimate.undefined(a.note or b.note)
+    if len(a.left_out) != len(b.left_out):
+        return Estimate.undefined("the two settings are not on the same split seeds")
     return intervals.from_left_out(a.value - b.value, a.left_out - b.left_out)
 
 
@@ -289,7 +290,7 @@ def kuncheva(Z: np.ndarray, design: Design) -> Estimate:
 def rbo(scores: np.ndarray, design: Design, p: float = 0.8) -> Estimate:
     """Mean rank-biased overlap of the full rankings over pairs across split seeds. RBO is
     linear in the pair's overlap at each depth t, so a unit's sums need only its runs' mean
-    top-t memberships: O(G d^2), never a matrix over runs."""
+    top-t memberships: O(M d^2), never a matrix over runs."""
     if not 0 < p < 1:
         raise ValueError(f"rbo p={p} must be in (0, 1)")
     scores = np.atleast_2d(scores)

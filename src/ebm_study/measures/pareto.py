@@ -7,9 +7,10 @@ Bommert, Rahnenführer & Lang (arXiv 2106.08105) choose feature selectors on bot
 Settings of a grid share their split seeds, so "is A more accurate than B" is a paired
 question: the difference of their scores split seed by split seed, with the t interval over
 the shared split seeds (by_split.mean). The recommended setting is the most stable of those
-whose score cannot be told apart from the best one's (an interval covering 0, or none for
-want of split seeds), among those reaching `study.min_stability` when set; when none of those
-reaches it, the most accurate on the front that does. Each setting is then compared with the
+on the front whose score cannot be told apart from the best one's (its paired interval not
+wholly below 0; without an interval, only the best), among those reaching
+`study.min_stability` when set; when none of those reaches it, the most accurate on the front
+that does. Each setting is then compared with the
 recommended one on both objectives (`stability_difference`: each split seed left out of both).
 """
 
@@ -129,8 +130,12 @@ def table(
     gaps = [score_difference(k, best) for k in out[CONFIG_KEY]]
     out["metric_vs_best_ci_low"] = [g.ci_low for g in gaps]
     out["metric_vs_best_ci_high"] = [g.ci_high for g in gaps]
+    # As accurate as the best: its paired difference is not clearly worse (clearly better
+    # counts: the best is picked on unpaired means). Without an interval, only the best is.
+    worse = (lambda g: g.ci_low > 0) if lower_is_better else (lambda g: g.ci_high < 0)
     out["as_accurate"] = [
-        key == best or not _apart(g) for key, g in zip(out[CONFIG_KEY], gaps, strict=True)
+        key == best or (math.isfinite(mean) and math.isfinite(g.ci_low) and not worse(g))
+        for key, g, mean in zip(out[CONFIG_KEY], gaps, out["metric_mean"], strict=True)
     ]
     chosen = recommend(out, min_stability, lower_is_better)
     key = chosen[CONFIG_KEY] if chosen is not None else None
@@ -168,13 +173,14 @@ def _apart(difference: Estimate) -> bool:
 def recommend(
     settings: pd.DataFrame, min_stability: float | None, lower_is_better: bool
 ) -> pd.Series | None:
-    """The most stable of the settings as accurate as the best (`as_accurate`) whose
-    stability reaches `min_stability`; when none of them reaches it, the most accurate on the
-    front that does. None when no setting reaches it."""
+    """The most stable of the settings on the front as accurate as the best (`as_accurate`)
+    whose stability reaches `min_stability`; when none of them reaches it, the most accurate on
+    the front that does. None when no setting reaches it."""
     floor = -math.inf if min_stability is None else min_stability
     accuracy = -settings["metric_mean"] if lower_is_better else settings["metric_mean"]
     ranked = settings.assign(_a=accuracy)
-    tied = ranked[ranked["as_accurate"] & (ranked["stability"] >= floor)]
+    # On the front too: a tied setting off it is dominated by one at least as stable.
+    tied = ranked[ranked["as_accurate"] & ranked["on_front"] & (ranked["stability"] >= floor)]
     if len(tied):
         return tied.sort_values(["stability", "_a"], ascending=False).iloc[0].drop(labels="_a")
     front = ranked[ranked["on_front"] & (ranked["stability"] >= floor)]
@@ -201,7 +207,8 @@ def sentence(front: pd.DataFrame, objective: str, min_stability: float | None) -
         return f"{head} None of them reaches {name} >= {min_stability} (`study.min_stability`)."
     row = best.iloc[0]
     floor = f", {name} >= {min_stability} (`study.min_stability`)" if min_stability else ""
-    tied = front["as_accurate"].sum() if "as_accurate" in front else 1
+    enough = front["stability"] >= (min_stability if min_stability is not None else -math.inf)
+    tied = int((front["as_accurate"] & enough).sum()) if "as_accurate" in front else 1
     why = (
         f"the most stable of the {tied} settings whose {metric} cannot be told apart from the "
         f"best (paired by split seed){floor}"

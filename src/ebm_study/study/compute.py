@@ -104,12 +104,10 @@ def measures(
     settings: StudySettings,
     C: np.ndarray | None = None,
     design: by_split.Design | None = None,
-    same_fit: by_split.Design | None = None,
 ) -> tuple[dict[str, float], list[str]]:
     """Every set measure of one group of runs, and notes on those that are undefined. `C` is
     the redundancy matrix over the score columns (None: no grouping, Phi_C undefined); `design`
-    the runs' split seeds (by_split: pairs across them, intervals by them; None: one a run);
-    `same_fit` the groups whose runs differ by their model seed alone (default: `design`)."""
+    the runs' split seeds (by_split: pairs across them, intervals by them; None: one a run)."""
     values = scores.to_numpy(dtype=float)
     M, d = values.shape
     k = settings.top_k
@@ -157,7 +155,7 @@ def measures(
         "kendall_w_p_value": conc.p_value,
         "topk_gap_median": float(np.median(gap)) if not np.all(np.isnan(gap)) else math.nan,
         # Model randomness alone: pairs of runs on one split seed (and one setting).
-        "nogueira_within_split": by_split.within(Z, same_fit or design, stability.nogueira),
+        "nogueira_within_split": by_split.within(Z, design, stability.nogueira),
     }
     return row, notes
 
@@ -185,7 +183,7 @@ def stability_difference(
     def difference(a: str, b: str) -> stability.Estimate:
         if "split_seed" not in runs:
             return stability.Estimate.undefined("no split seeds to pair by")
-        seeds = runs.groupby(CONFIG_KEY)["split_seed"].agg(set)
+        seeds = runs.dropna(subset=["split_seed"]).groupby(CONFIG_KEY)["split_seed"].agg(set)
         common = sorted(seeds.get(a, set()) & seeds.get(b, set()), key=str)
         if len(common) < 2:
             return stability.Estimate.undefined(f"{len(common)} split seeds in common")
@@ -202,14 +200,21 @@ def _sub(C: np.ndarray | None, columns, kept: list[str]) -> np.ndarray | None:
     return C[np.ix_(at, at)]
 
 
-def topk_frequency(scores: pd.DataFrame, kinds: pd.Series, k: int) -> pd.DataFrame:
-    """Per term: how often it is in the top k (Wilson 95% interval), its ranks and importance."""
+def topk_frequency(
+    scores: pd.DataFrame, kinds: pd.Series, k: int, design: by_split.Design | None = None
+) -> pd.DataFrame:
+    """Per term: how often it is in the top k, its ranks and importance; the share's interval by
+    split seed (by_split.mean, within [0, 1]), Wilson's with one run a split seed."""
     values = scores.to_numpy(float)
     M = len(values)
     Z = stability.top_k(values, k)
     R = stability.ranks(values)
     count = Z.sum(axis=0)
     low, high = intervals.wilson(count, M)
+    if design is not None and design.across and design.n_groups < M:
+        shares = [by_split.mean(Z[:, f].astype(float), design) for f in range(Z.shape[1])]
+        low = np.clip([s.ci_low for s in shares], 0, 1)
+        high = np.clip([s.ci_high for s in shares], 0, 1)
     table = pd.DataFrame(
         {
             "term": scores.columns,
@@ -257,15 +262,14 @@ def run_study(
         key=lambda col: pd.to_numeric(col, errors="coerce") if col.name in SEEDS else col,
         kind="mergesort",
     )
+    scored = scored.loc[runs.index]  # in the sorted order the designs below are read in
     scores = score_matrix(importances, settings.terms).reindex(runs.index).fillna(0.0)
     kinds = importances.drop_duplicates("term").set_index("term")["kind"]
     C = None if twins is None else redundancy.redundancy_matrix(list(scores.columns), twins)
     # The whole sweep: pairs across split seeds whatever their settings (each split seed's
-    # runs weighted alike); within a split seed, only runs of one setting are model seeds.
+    # runs weighted alike). Its within-split figure is the settings' own (below), averaged.
     design = design_of(runs, runs.index)
-    splits = runs["split_seed"] if "split_seed" in runs else runs.index.to_series()
-    same_fit = by_split.Design.of(list(zip(runs[CONFIG_KEY], splits, strict=True)))
-    headline, notes = measures(scores, settings, C, design, same_fit)
+    headline, notes = measures(scores, settings, C, design)
     headline[f"mean_{score}"] = by_split.mean(scored.to_numpy(), design).value
     within = pd.to_numeric(
         runs.get(WITHIN_RUN, pd.Series(math.nan, index=runs.index)), errors="coerce"
@@ -305,6 +309,12 @@ def run_study(
             }
         )
     by_config = pd.DataFrame(rows).sort_values("nogueira", ascending=False, na_position="last")
+    # Model seeds on one split are runs of one setting: the settings' within-split Phi (each on
+    # its own terms), averaged; pooling settings on one split would count hyperparameters.
+    within_split = by_config["nogueira_within_split"].dropna()
+    headline["nogueira_within_split"] = (
+        float(within_split.mean()) if len(within_split) else math.nan
+    )
 
     rank_matrix = pd.DataFrame(
         stability.ranks(scores.to_numpy(float)), index=scores.index, columns=scores.columns
@@ -316,7 +326,7 @@ def run_study(
         headline=headline,
         notes=notes,
         by_config=by_config.reset_index(drop=True),
-        topk_frequency=topk_frequency(scores, kinds, settings.top_k),
+        topk_frequency=topk_frequency(scores, kinds, settings.top_k, design),
         ranks=rank_matrix,
         labels=labels,
         run_names=runs["run_name"].astype(str).to_dict() if "run_name" in runs else {},

@@ -54,7 +54,7 @@ def width_sentence(study: Study) -> str:
     h = study.headline
     low, high = h.get("nogueira_ci_low", math.nan), h.get("nogueira_ci_high", math.nan)
     splits = int(h.get("n_split_seeds", 0) or 0)
-    if math.isnan(low) or high - low <= TOO_WIDE:
+    if math.isnan(low) or high - low <= TOO_WIDE or splits < 2:  # one split: by run
         return ""
     return (
         f"With {splits} split seeds the interval is {high - low:.2f} wide: too wide to rank "

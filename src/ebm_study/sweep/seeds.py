@@ -125,7 +125,7 @@ def stop_reason(
 
     A width must be at most `ci_width` at two looks in a row: a rule that stops the first time
     the width dips under the target reports an interval that covers too seldom (optional
-    stopping: 90% for a 95% interval in the simulation of tests/sweep/test_seeds.py, 96% with
+    stopping: 92% for a 95% interval in the simulation of tests/sweep/test_seeds.py, 94.5% with
     two looks)."""
     if n_failed:
         return FAILED
