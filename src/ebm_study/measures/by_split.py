@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ebm_study.measures import intervals
+from ebm_study.measures import intervals, stability
 from ebm_study.measures.stability import Estimate
 
 MIN_GROUPS = intervals.MIN_RUNS_FOR_INTERVAL  # split seeds (or runs) an interval needs
@@ -265,26 +265,16 @@ def pairwise(Z: np.ndarray, design: Design, kernel: Callable[[np.ndarray], np.nd
 
 def jaccard(Z: np.ndarray, design: Design) -> Estimate:
     """Mean Jaccard index |A n B| / |A u B| over pairs across split seeds."""
-
-    def index(U: np.ndarray) -> np.ndarray:
-        inter = U @ U.T
-        union = _sizes_sum(U) - inter
-        return np.divide(inter, union, out=np.ones_like(inter), where=union > 0)
-
-    return pairwise((np.asarray(Z) > 0).astype(float), design, index)
+    return pairwise((np.asarray(Z) > 0).astype(float), design, stability.jaccard_matrix)
 
 
 def kuncheva(Z: np.ndarray, design: Design) -> Estimate:
     """Mean Kuncheva index (r d - k^2) / (k (d - k)) over pairs across split seeds; sets of one
     size k. At fixed k it equals Phi (Nogueira et al. 2018): reported for the literature that
     quotes it, not as a second opinion."""
-    Z = np.asarray(Z, dtype=float)
-    d = Z.shape[1]
-    sizes = set(Z.sum(axis=1).astype(int).tolist())
-    k = sizes.pop() if len(sizes) == 1 else -1
-    if not 0 < k < d:
-        return Estimate.undefined("needs sets of one size k with 0 < k < number of terms")
-    return pairwise(Z, design, lambda U: ((U @ U.T) * d - k * k) / (k * (d - k)))
+    if stability.kuncheva_matrix(np.unique(np.asarray(Z), axis=0)) is None:
+        return Estimate.undefined(stability.ONE_SIZE)
+    return pairwise(Z, design, stability.kuncheva_matrix)
 
 
 def rbo(scores: np.ndarray, design: Design, p: float = 0.8) -> Estimate:

@@ -182,18 +182,26 @@ def kuncheva_index(a: np.ndarray, b: np.ndarray) -> float:
     return (r * d - k * k) / (k * (d - k))
 
 
+def kuncheva_matrix(U: np.ndarray) -> np.ndarray | None:
+    """Kuncheva's index between every two rows of U (sets of one size k, 0 < k < d); None when
+    the rows are not such sets. `kuncheva` and by_split's take their pairs' mean."""
+    U = np.asarray(U, dtype=float)
+    d = U.shape[1]
+    sizes = set(U.sum(axis=1).astype(int).tolist())
+    k = sizes.pop() if len(sizes) == 1 else -1
+    if not 0 < k < d:
+        return None
+    return ((U @ U.T) * d - k * k) / (k * (d - k))
+
+
+ONE_SIZE = "needs sets of one size k with 0 < k < number of terms"
+
+
 def kuncheva(Z: np.ndarray) -> Estimate:
     """Mean pairwise Kuncheva index of the rows of Z, with its interval."""
-    Z = np.asarray(Z, dtype=float)
-    d = Z.shape[1]
-    sizes = set(Z.sum(axis=1).astype(int).tolist())
-    if len(sizes) != 1:
-        return Estimate.undefined("needs sets of one size k with 0 < k < number of terms")
-    k = sizes.pop()
-    if not 0 < k < d:
-        return Estimate.undefined("needs sets of one size k with 0 < k < number of terms")
-    # r for every pair of distinct sets at once
-    return distinct_set_mean(Z, lambda U: ((U @ U.T) * d - k * k) / (k * (d - k)))
+    if kuncheva_matrix(np.unique(np.asarray(Z), axis=0)) is None:
+        return Estimate.undefined(ONE_SIZE)
+    return distinct_set_mean(np.asarray(Z, dtype=float), kuncheva_matrix)
 
 
 # 3. Jaccard: familiar, not chance-corrected; reported with its chance level
@@ -204,16 +212,17 @@ def jaccard_index(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum((a > 0) & (b > 0)) / union) if union else 1.0
 
 
+def jaccard_matrix(U: np.ndarray) -> np.ndarray:
+    """The Jaccard index between every two rows of the 0/1 matrix U (1 for two empty sets)."""
+    inter = U @ U.T
+    sizes = U.sum(axis=1)
+    union = sizes[:, None] + sizes[None, :] - inter
+    return np.divide(inter, union, out=np.ones_like(inter), where=union > 0)
+
+
 def jaccard(Z: np.ndarray) -> Estimate:
     """Mean pairwise Jaccard index |A n B| / |A u B| of the rows of Z, with its interval."""
-
-    def index(U: np.ndarray) -> np.ndarray:
-        inter = U @ U.T
-        sizes = U.sum(axis=1)
-        union = sizes[:, None] + sizes[None, :] - inter
-        return np.divide(inter, union, out=np.ones_like(inter), where=union > 0)
-
-    return distinct_set_mean((np.asarray(Z) > 0).astype(float), index)
+    return distinct_set_mean((np.asarray(Z) > 0).astype(float), jaccard_matrix)
 
 
 def jaccard_chance(k: int, d: int) -> float:
