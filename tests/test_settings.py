@@ -49,7 +49,14 @@ def test_a_command_line_change_is_named_as_the_user_typed_it():
 
 def test_tags_round_trip_and_missing_tags_fall_back():
     chosen = StudySettings(
-        top_k=3, terms="mains", rbo_p=0.9, corr_threshold=None, metric="rmse", min_stability=0.5
+        top_k=3,
+        terms="mains",
+        rbo_p=0.9,
+        corr_threshold=None,
+        metric="rmse",
+        min_stability=0.5,
+        reliable=0.8,
+        near_best=0.01,
     )
     assert chosen.to_tags() == {
         "study.top_k": "3",
@@ -59,6 +66,8 @@ def test_tags_round_trip_and_missing_tags_fall_back():
         "study.objective": "nogueira",
         "study.metric": "rmse",
         "study.min_stability": "0.5",
+        "study.reliable": "0.8",
+        "study.near_best": "0.01",
     }
     assert settings.from_tags(chosen.to_tags(), fallback=lambda: pytest.fail("not needed")) == (
         chosen

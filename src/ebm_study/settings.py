@@ -32,6 +32,8 @@ CONFIG_NAMES = {
     "objective": "study.objective",
     "metric": "study.metric",
     "min_stability": "study.min_stability",
+    "reliable": "study.reliable",
+    "near_best": "study.near_best",
 }
 TAGS = {
     "top_k": tags.STUDY_TOP_K,
@@ -41,6 +43,8 @@ TAGS = {
     "objective": tags.STUDY_OBJECTIVE,
     "metric": tags.STUDY_METRIC,
     "min_stability": tags.STUDY_MIN_STABILITY,
+    "reliable": tags.STUDY_RELIABLE,
+    "near_best": tags.STUDY_NEAR_BEST,
 }
 # The stability a search maximises and the Pareto front plots: Nogueira's Phi, or Phi_C, which
 # counts swaps among near-twin features as agreement.
@@ -56,7 +60,12 @@ class StudySettings:
     For the Pareto front of accuracy and stability (and a search's objectives): `objective` is
     the stability measure, `metric` the accuracy (None: the sweep's score, f1 or r2), and the
     recommended setting is the most accurate on the front whose stability reaches
-    `min_stability` (None: any)."""
+    `min_stability` (None: any).
+
+    What holds (study/findings.py): a term is reliably in the top k when the 95% lower bound
+    of its top-k frequency reaches `reliable`; the near-best settings are those whose score
+    the paired test cannot tell from the best's, or, with `near_best`, those within that much
+    of it."""
 
     top_k: int
     terms: str
@@ -65,6 +74,8 @@ class StudySettings:
     objective: str = "nogueira"
     metric: str | None = None
     min_stability: float | None = None
+    reliable: float = 0.9
+    near_best: float | None = None
 
     def __post_init__(self) -> None:
         check(dataclasses.asdict(self))
@@ -127,6 +138,12 @@ def _problem(key: str, value: object) -> str | None:
     if key == "min_stability":
         ok = value is None or (is_finite(value) and -1 <= value <= 1)
         return None if ok else "must be a number between -1 and 1, or null"
+    if key == "reliable":
+        ok = is_finite(value) and 0 < value < 1
+        return None if ok else "must be a number between 0 and 1 (exclusive)"
+    if key == "near_best":
+        ok = value is None or (is_finite(value) and value >= 0)
+        return None if ok else "must be a number >= 0 (in the metric's units), or null"
     raise KeyError(f"no study setting {key!r}")
 
 
@@ -140,6 +157,8 @@ def from_config(cfg: DictConfig) -> StudySettings:
         objective=cfg.study.get("objective", "nogueira"),
         metric=cfg.study.get("metric"),
         min_stability=cfg.study.get("min_stability"),
+        reliable=cfg.study.get("reliable", 0.9),
+        near_best=cfg.study.get("near_best"),
     )
 
 
@@ -154,6 +173,8 @@ def from_tags(run_tags: Mapping[str, str], fallback: Callable[[], StudySettings]
         "objective": str,
         "metric": lambda v: None if v == "None" else v,
         "min_stability": lambda v: None if v == "None" else float(v),
+        "reliable": float,
+        "near_best": lambda v: None if v == "None" else float(v),
     }
     values = {key: parse[key](run_tags[tag]) for key, tag in TAGS.items() if tag in run_tags}
     missing = {key: getattr(fallback(), key) for key in TAGS if key not in values}

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import mlflow
 import pytest
+from conftest import artifact_table
 from mlflow.tracking import MlflowClient
 
 from ebm_study.commands.report import main as report_main
@@ -116,6 +117,12 @@ def test_report_with_other_settings_by_sweep_id_writes_nothing_with_no_log(share
         (["--terms", "pairs"], "--terms='pairs' is unknown; allowed: all, mains"),
         (["--rbo-p", "1.5"], "--rbo-p=1.5 must be a number between 0 and 1"),
         (["--top-k", "many"], "argument --top-k: invalid int value: 'many'"),
+        (
+            ["--compare", "worst txture", "mean texture"],
+            "--compare 'worst txture' is not a term of this sweep's runs; did you mean "
+            "'worst texture'",
+        ),
+        (["--compare", "mean texture"], "argument --compare: expected 2 arguments"),
     ],
 )
 def test_report_errors_are_one_line_with_exit_2(shared_sweep, capsys, args, message):
@@ -123,6 +130,51 @@ def test_report_errors_are_one_line_with_exit_2(shared_sweep, capsys, args, mess
     lines = capsys.readouterr().err.strip().splitlines()
     assert (
         len(lines) == 1 and lines[0].startswith("ebm-study-report: error: ") and message in lines[0]
+    )
+
+
+def test_the_parent_says_which_conclusions_hold(shared_sweep):
+    """Issue 25 on a real sweep: the reliably-top set first, orderings, near-twin groups as
+    units (from the runs' models), and every near-best model."""
+    parent = shared_sweep.parent
+    metrics = parent.data.metrics
+    client = MlflowClient(tracking_uri=shared_sweep.uri)
+    paths = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {
+        "reliable_top_k.json",
+        "orderings.json",
+        "group_topk_frequency.json",
+        "near_best.json",
+        "near_best.png",
+    } <= paths
+    reliable = artifact_table(parent, "reliable_top_k.json")
+    assert metrics["n_reliable_top_k"] == reliable["reliable"].sum()
+    # 3 split seeds: a term in every top 5 is bounded at 0.05 ** (1 / 3), below 0.9.
+    assert reliable["lower_bound"].max() == pytest.approx(0.05 ** (1 / 3), abs=1e-3)
+    low, phi, high = (metrics[f"stability_groups{s}"] for s in ("_ci_low", "", "_ci_high"))
+    assert low <= phi <= high and -1 <= phi <= 1
+    groups = artifact_table(parent, "group_topk_frequency.json")
+    assert groups["unit"].str.startswith("group ").any()
+    orderings = artifact_table(parent, "orderings.json")
+    assert list(orderings["positions"]) == ["1-2", "2-3", "3-4", "4-5", "5-6", "6-7"]
+    near = artifact_table(parent, "near_best.json")
+    runs_of = {j.data.tags["config_key"] for j in shared_sweep.finished}
+    assert 6 <= near["n_runs"].iloc[0] <= 12 and len(runs_of) == 2
+    note = parent.data.tags["mlflow.note.content"]
+    first, _, second = note.split("\n")[:3]
+    assert first.startswith("**Reliably in the top 5**") and "3 of them" in first
+    assert second.startswith("Top-5 stability over 12 runs on 3 split seeds")
+    assert "### Every near-best model" in note and "Near-twin groups as units" in note
+
+
+def test_report_compares_two_terms_a_user_names(shared_sweep, capsys):
+    args = ["--tracking-uri", shared_sweep.uri, "--no-log"]
+    assert report_main([*args, "--compare", "worst texture", "mean texture"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[1].startswith("Reliably in the top 5")
+    assert out[-1].startswith(
+        "worst texture against mean texture over 12 runs on 3 split seeds: worst texture "
+        "outranks mean texture in a share"
     )
 
 

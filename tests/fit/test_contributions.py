@@ -78,3 +78,38 @@ def test_shapes_of_text_categories_and_of_several_classes_are_interprets(classes
     assert len(drawn) == (3 if classes == 3 else 1)
     ticks = [t.get_text().split("\n")[0] for t in drawn[0].get_xticklabels()]
     assert set(ticks) == {"red", "green", "blue", "purple", plots.MISSING}
+
+
+def _by_hand(ebm, X: pd.DataFrame, term: str) -> np.ndarray:
+    """A main term's contribution to each row from the model's cut points and scores alone:
+    bin 0 holds a missing value, bin 1 + (cuts at or below x) the others."""
+    t = list(ebm.term_names_).index(term)
+    (feature,) = ebm.term_features_[t]
+    cuts = np.asarray(ebm.bins_[feature][0], dtype=float)
+    bins = 1 + np.searchsorted(cuts, X.iloc[:, feature].to_numpy(float), side="right")
+    return np.asarray(ebm.term_scores_[t], dtype=float)[bins]
+
+
+@pytest.mark.parametrize("target", ["binary", "3 classes", "regression"])
+def test_a_groups_importance_is_the_mean_absolute_sum_of_its_members_contributions(target):
+    from interpret.glassbox import ExplainableBoostingRegressor
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    X["b"] = X["a"] + rng.normal(0, 0.3, 200)  # a near-twin of a
+    signal = X["a"] + 0.5 * X["c"]
+    if target == "regression":
+        model, y = ExplainableBoostingRegressor, signal + rng.normal(0, 0.1, 200)
+    else:
+        cuts = [0.0] if target == "binary" else [-0.5, 0.5]
+        model, y = ExplainableBoostingClassifier, np.digitize(signal, cuts)
+    ebm = model(interactions=0, outer_bags=2, max_rounds=150, n_jobs=1, random_state=0).fit(X, y)
+    got = contributions.unit_importances(
+        ebm, X, {"a+b": ["a", "b"], "c": ["c"], "none": ["absent"]}
+    )
+    summed = _by_hand(ebm, X, "a") + _by_hand(ebm, X, "b")  # rows [x classes]
+    assert got["a+b"] == pytest.approx(np.abs(summed).mean(), abs=1e-12)
+    assert got["none"] == 0.0
+    # One term alone on the training rows is interpret's own importance.
+    c = list(ebm.term_names_).index("c")
+    assert got["c"] == pytest.approx(ebm.term_importances("avg_weight")[c], abs=1e-12)

@@ -130,7 +130,7 @@ def promote(
     the run's top-k terms. Promoting the same run again reuses its version.
     """
     jobs = sweeps.jobs_frame(experiment_id, parent_id)
-    study = publish.compute(experiment_id, parent_id, jobs=jobs)
+    study = publish.compute(experiment_id, parent_id, jobs=jobs, read_models=False)
     if pareto_front:
         metric = metric or study.settings.metric or study.score
         lower_is_better = lower_is_better_for(metric, lower_is_better)

@@ -12,6 +12,7 @@ from ebm_study.study.publish import (
     publish,
     sweep_settings,
 )
+from ebm_study.study.verdicts import compare_sentence
 from ebm_study.study.words import (
     print_study,
 )
@@ -41,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the test metric the study sums runs up by (default: the sweep's study.metric, "
         "else f1; r2 for a regression): average_precision for a rare positive class",
     )
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help='two terms, e.g. "worst texture" "mean texture": the share of runs where A '
+        "outranks B and their importance difference, intervals by split seed",
+    )
     parser.add_argument("--no-log", action="store_true", help="print only; write nothing")
     args = parser.parse_args(argv)
     parent = cli.select_sweep(args, cli.use_store(args))
@@ -50,11 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     chosen = sweep_settings(parent).replace(
         CLI_NAMES, top_k=args.top_k, terms=args.terms, rbo_p=args.rbo_p, metric=args.metric
     )
+    asked = [tuple(args.compare)] if args.compare else []
     if args.no_log:
-        study = compute(experiment_id, parent_id, chosen)
+        study = compute(experiment_id, parent_id, chosen, asked=asked)
     else:
-        study = publish(experiment_id, parent_id, chosen)
+        study = publish(experiment_id, parent_id, chosen, asked=asked)
     print_study(study, parent_id)
+    for a, b in asked:
+        print(compare_sentence(study, a, b))
     if not args.no_log:
         status = sweeps.clear_study_failure(parent_id)
         if status is not None:

@@ -82,3 +82,25 @@ def bag_band(ebm, term: str, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     if per_row.ndim == 3:  # bags x rows x classes
         per_row = _centred(per_row)
     return np.percentile(per_row, 2.5, axis=0), np.percentile(per_row, 97.5, axis=0)
+
+
+def unit_importances(ebm, X: pd.DataFrame, units: dict[str, list[str]]) -> dict[str, float]:
+    """Each unit's importance on the rows X: the mean over the rows of the absolute sum of its
+    terms' contributions (`eval_terms`), as interpret's research group importance
+    (`compute_group_importance`) and Bosschieter et al. (2026) define a group's; a unit of one
+    term is then interpret's avg_weight importance computed on these rows. With three or more
+    classes, the absolute sum is taken per class and averaged over the classes, where
+    interpret's research code averages |contribution| over classes before summing (so its
+    group is the plain sum of its members', twins that cancel out included). A unit's terms
+    the model lacks are left out; a unit with none of them is 0 (not selected)."""
+    names = list(ebm.term_names_)
+    scores = np.asarray(ebm.eval_terms(X), dtype=float)  # rows x terms [x classes]
+    out = {}
+    for unit, terms in units.items():
+        at = [names.index(t) for t in terms if t in names]
+        if not at:
+            out[unit] = 0.0
+            continue
+        summed = np.abs(scores[:, at].sum(axis=1))  # rows [x classes]
+        out[unit] = float(summed.mean())  # over rows (and classes: the same count each)
+    return out

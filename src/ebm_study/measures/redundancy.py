@@ -54,3 +54,27 @@ def redundancy_matrix(terms: list[str], twins: pd.DataFrame) -> np.ndarray:
             if sets[a] & sets[b]:
                 C[a, b] = C[b, a] = 1.0
     return C
+
+
+def sub_matrix(C: np.ndarray | None, columns, kept: list[str]) -> np.ndarray | None:
+    """The redundancy matrix over the kept columns."""
+    if C is None:
+        return None
+    at = [list(columns).index(c) for c in kept]
+    return C[np.ix_(at, at)]
+
+
+def twin_shares(twins: pd.DataFrame, scores: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The groups with `share_topk`: the share of runs whose top k holds at least one term of
+    the group (a pair term counts for the groups of its features)."""
+    from ebm_study.measures.stability import top_k
+
+    Z = top_k(scores.to_numpy(float), k)
+    share = {}
+    for group, members in twins.groupby("group"):
+        names = set(members["term"])
+        hit = [any(f in names for f in features_of(t)) for t in scores.columns]
+        share[group] = (
+            float(Z[:, np.array(hit, dtype=bool)].any(axis=1).mean()) if any(hit) else 0.0
+        )
+    return twins.assign(share_topk=twins["group"].map(share))

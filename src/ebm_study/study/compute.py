@@ -18,6 +18,7 @@ from ebm_study.errors import UserError
 from ebm_study.measures import by_split, intervals, redundancy, stability
 from ebm_study.metric_names import NAMES, SCORE
 from ebm_study.settings import StudySettings
+from ebm_study.study import paired
 from ebm_study.study.labels import seed_labels, seeds_name, setting_labels
 from ebm_study.tracking.tags import (
     BAGS_AT_MAX_ROUNDS,
@@ -27,8 +28,6 @@ from ebm_study.tracking.tags import (
     TASK,
     WITHIN_RUN,
 )
-
-RELIABLE = 0.9  # a term in at least this share of top-k sets is "reliably" on top
 
 
 @dataclass
@@ -55,6 +54,24 @@ class Study:
     pareto: pd.DataFrame | None = None  # every setting on both objectives (pareto.table)
     # (a, b) -> a's stability minus b's, paired by split seed (`stability_difference`)
     compare: Callable[[str, str], stability.Estimate] | None = field(default=None, repr=False)
+    # What the conclusions read (study/findings.py): runs x terms importance, and per run (in
+    # the same order) its config_key, split_seed and score.
+    scores: pd.DataFrame | None = field(default=None, repr=False)
+    run_table: pd.DataFrame | None = field(default=None, repr=False)
+    # What holds (study/findings.py, study/groups.py): measures/conclusions.py's tables.
+    orderings: pd.DataFrame | None = None  # neighbouring terms: is a above b
+    reliable: pd.DataFrame | None = None  # the reliably-top set and every term's bound
+    near_best: pd.DataFrame | None = None  # per term over the near-best runs: its range
+    near_best_settings: list[str] = field(default_factory=list)  # their config_keys
+    near_best_run: str | None = None  # the near-best run with the best score
+    groups: object | None = None  # study/groups.GroupStudy: near-twin groups as units
+
+    def design(self, run_ids=None) -> by_split.Design:
+        """The split seeds of these runs (all of the study's by default), in their order."""
+        table = self.run_table if run_ids is None else self.run_table.loc[list(run_ids)]
+        if "split_seed" not in table:
+            return by_split.Design.independent(len(table))
+        return by_split.Design.of(table["split_seed"].tolist())
 
 
 def score_metric(runs: pd.DataFrame) -> str:
@@ -160,46 +177,6 @@ def measures(
     return row, notes
 
 
-def stability_difference(
-    scores: pd.DataFrame,
-    importances: pd.DataFrame,
-    runs: pd.DataFrame,
-    settings: StudySettings,
-    C: np.ndarray | None,
-) -> Callable[[str, str], stability.Estimate]:
-    """(a, b) -> setting a's stability (the objective, each on its own terms) minus b's, on
-    the split seeds both have, each left out of both at once (by_split.difference)."""
-
-    def parts(key: str, common: list) -> by_split.Parts:
-        members = runs.index[(runs[CONFIG_KEY] == key) & runs["split_seed"].isin(common)]
-        own = set(importances.loc[importances["run_id"].isin(members), "term"])
-        columns = [c for c in scores.columns if c in own]
-        Z = stability.top_k(scores.loc[members, columns].to_numpy(float), settings.top_k)
-        design = by_split.Design.of(runs.loc[members, "split_seed"].tolist())
-        if settings.objective == "nogueira_corr" and C is not None:
-            return by_split.nogueira_corr_parts(Z, _sub(C, scores.columns, columns), design)
-        return by_split.nogueira_parts(Z, design)
-
-    def difference(a: str, b: str) -> stability.Estimate:
-        if "split_seed" not in runs:
-            return stability.Estimate.undefined("no split seeds to pair by")
-        seeds = runs.dropna(subset=["split_seed"]).groupby(CONFIG_KEY)["split_seed"].agg(set)
-        common = sorted(seeds.get(a, set()) & seeds.get(b, set()), key=str)
-        if len(common) < 2:
-            return stability.Estimate.undefined(f"{len(common)} split seeds in common")
-        return by_split.difference(parts(a, common), parts(b, common))
-
-    return difference
-
-
-def _sub(C: np.ndarray | None, columns, kept: list[str]) -> np.ndarray | None:
-    """The redundancy matrix over the kept columns."""
-    if C is None:
-        return None
-    at = [list(columns).index(c) for c in kept]
-    return C[np.ix_(at, at)]
-
-
 def topk_frequency(
     scores: pd.DataFrame, kinds: pd.Series, k: int, design: by_split.Design | None = None
 ) -> pd.DataFrame:
@@ -285,7 +262,10 @@ def run_study(
         columns = [c for c in scores.columns if c in set(own)]
         mine = scores.loc[members.index, columns]
         row, _ = measures(
-            mine, settings, _sub(C, scores.columns, columns), design_of(runs, members.index)
+            mine,
+            settings,
+            redundancy.sub_matrix(C, scores.columns, columns),
+            design_of(runs, members.index),
         )
         values = scored[members.index]
         mean_score = by_split.mean(values.to_numpy(), design_of(runs, members.index))
@@ -338,23 +318,13 @@ def run_study(
         if POSITIVE_CLASS in runs
         else [],
         score=score,
-        twins=None if twins is None else twin_shares(twins, scores, settings.top_k),
-        compare=stability_difference(scores, importances, runs, settings, C),
+        twins=None if twins is None else redundancy.twin_shares(twins, scores, settings.top_k),
+        compare=paired.stability_difference(scores, importances, runs, settings, C),
+        scores=scores,
+        run_table=runs[[c for c in (CONFIG_KEY, "split_seed") if c in runs]].assign(
+            **{score: scored}
+        ),
         run_warnings=(
             runs[RUN_WARNING].dropna().astype(str).to_dict() if RUN_WARNING in runs else {}
         ),
     )
-
-
-def twin_shares(twins: pd.DataFrame, scores: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The groups with `share_topk`: the share of runs whose top k holds at least one term of
-    the group (a pair term counts for the groups of its features)."""
-    Z = stability.top_k(scores.to_numpy(float), k)
-    share = {}
-    for group, members in twins.groupby("group"):
-        names = set(members["term"])
-        hit = [any(f in names for f in redundancy.features_of(t)) for t in scores.columns]
-        share[group] = (
-            float(Z[:, np.array(hit, dtype=bool)].any(axis=1).mean()) if any(hit) else 0.0
-        )
-    return twins.assign(share_topk=twins["group"].map(share))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -18,7 +19,7 @@ from ebm_study.errors import UserError
 from ebm_study.measures import pareto
 from ebm_study.metric_names import lower_is_better
 from ebm_study.settings import StudySettings
-from ebm_study.study import plots
+from ebm_study.study import cloud, findings, groups, plots, verdicts
 from ebm_study.study.compute import Study, run_study
 from ebm_study.study.reference import (
     near_twins,
@@ -52,9 +53,13 @@ def compute(
     parent_id: str,
     study_settings: StudySettings | None = None,
     jobs: pd.DataFrame | None = None,
+    asked: Sequence[Sequence[str]] = (),
+    read_models: bool = True,
 ) -> Study:
     """The study of the sweep's finished jobs, from the store alone (`jobs`: the sweep's
-    jobs_frame, when the caller already read it; settings: by default the sweep's own)."""
+    jobs_frame, when the caller already read it; settings: by default the sweep's own), with
+    what holds (study/findings.py; `asked`: pairs of terms a user names) and, when
+    `read_models`, the near-twin groups as units (study/groups.py reads the runs' models)."""
     parent = sweeps.get_run(parent_id)
     if parent is None:
         raise UserError(f"--sweep={parent_id} is not a run in {store.describe_uri()}")
@@ -84,6 +89,9 @@ def compute(
             study.by_config, artifacts.read_table(parent_id, tags.SEEDS_BY_SETTING)
         )
     study.pareto = pareto_front(study, finished)
+    findings.attach(study, asked)
+    if read_models:
+        study.groups = groups.group_study(study, finished)
     return study
 
 
@@ -122,6 +130,7 @@ def publish(
     parent_id: str,
     study_settings: StudySettings | None = None,
     jobs: pd.DataFrame | None = None,
+    asked: Sequence[Sequence[str]] = (),
 ) -> Study:
     """Compute the study and log it on the parent run: metrics, tables, pictures, summary;
     and on each finished job, its setting's Phi (up to MAX_RUN_COPIES jobs)."""
@@ -129,7 +138,7 @@ def publish(
     closed = orphans.close_orphans(experiment_id, parent_id, by="ebm-study-report")
     if jobs is None or closed:
         jobs = sweeps.jobs_frame(experiment_id, parent_id)
-    study = compute(experiment_id, parent_id, study_settings, jobs)
+    study = compute(experiment_id, parent_id, study_settings, jobs, asked)
     k = study.settings.top_k
     metrics = {
         name if name.startswith(tags.MEAN_PREFIX) else f"{tags.STABILITY_PREFIX}{name}": value
@@ -138,6 +147,7 @@ def publish(
         if not ("_ci_" in name and math.isnan(value))
     }
     metrics[tags.N_AT_MAX_ROUNDS] = len(study.at_max_rounds)
+    metrics[tags.N_RELIABLE] = verdicts.n_reliable(study)
     # Tables as people read them in the UI: 3 significant digits (the metrics keep them all).
     tables = {
         tags.STABILITY_BY_CONFIG: rounded(study.by_config),
@@ -148,12 +158,37 @@ def publish(
     if study.pareto is not None:
         front = study.pareto
         tables[tags.PARETO_FRONT] = rounded(front[front["on_front"]].reset_index(drop=True))
-    shape_table, shape_figures, shape_mean = shape_study(study, jobs)
+    tables[tags.ORDERINGS] = rounded(study.orderings)
+    tables[tags.RELIABLE_TOP_K] = rounded(study.reliable)
+    figures = {}
+    if study.near_best is not None:
+        tables[tags.NEAR_BEST] = rounded(study.near_best)
+        figures[tags.NEAR_BEST_CHART] = cloud.near_best_chart(
+            study.near_best,
+            k,
+            len(study.near_best_settings),
+            study.score,
+            study.settings.near_best,
+        )
+    fitted = {}
+    if study.groups is not None:
+        g = study.groups
+        tables[tags.GROUP_TOPK] = rounded(g.table)
+        for suffix, value in (
+            ("", g.stability.value),
+            ("_ci_low", g.stability.ci_low),
+            ("_ci_high", g.stability.ci_high),
+        ):
+            if not math.isnan(value):
+                metrics[tags.STABILITY_GROUPS + suffix] = value
+        fitted, g.fitted = g.fitted, {}  # the shapes read them once; then let them go
+    shape_table, shape_figures, shape_mean = shape_study(study, jobs, fitted)
     if len(shape_table):
         tables[tags.SHAPE_STABILITY] = rounded(shape_table)
         metrics[tags.SHAPE_AGREEMENT] = shape_mean
     ordered = list(study.ranks.index)
     figures = {
+        **figures,
         tags.TOPK_FREQUENCY_CHART: plots.topk_frequency_chart(
             study.topk_frequency, k, study.n_runs
         ),
@@ -181,9 +216,7 @@ def publish(
             run_tags[tags.REFERENCE] = ref.describe()
     if len(study.positive_classes) == 1:
         run_tags[tags.POSITIVE_CLASS] = study.positive_classes[0]
-    note = (
-        summary_markdown(study) + pareto_paragraph(study) + shape_sentence(shape_table, shape_mean)
-    )
+    note = summary_note(study, shape_sentence(shape_table, shape_mean))
     artifacts.log_study(parent_id, metrics, tables, figures, note, run_tags)
     copies = changed_run_stability(jobs, study)
     if len(copies) <= MAX_RUN_COPIES:
@@ -191,6 +224,33 @@ def publish(
     else:
         log.info("%d runs: the setting's stability is on the parent only", len(copies))
     return study
+
+
+# MLflow cuts a tag's value at 8,000 characters: the description must fit, so the per-setting
+# table gives up rows first (the JSON tables hold every one).
+NOTE_LIMIT = 8000
+
+
+def summary_note(study: Study, shapes: str) -> str:
+    """The parent's description, within NOTE_LIMIT: the table shortened to fit, and, past
+    that, cut at a line with a word on where the rest is."""
+
+    def note(rows: int | None) -> str:
+        return (
+            summary_markdown(study, rows)
+            + pareto_paragraph(study)
+            + verdicts.near_best_paragraph(study)
+            + shapes
+        )
+
+    text, rows = note(None), len(study.by_config)
+    while len(text) > NOTE_LIMIT and rows > 3:
+        rows = max(3, rows // 2)
+        text = note(rows)
+    if len(text) > NOTE_LIMIT:
+        cut = "\n\n(cut to MLflow's 8,000 characters: the study's JSON tables hold the rest)\n"
+        text = text[: text.rfind("\n", 0, NOTE_LIMIT - len(cut))] + cut
+    return text
 
 
 # A metric a run costs one write (3 ms on SQLite): 2,000 runs take 6 s; past that the runs

@@ -72,11 +72,15 @@ def near_twins(run_id: str, threshold: float | None) -> pd.DataFrame | None:
     return None if ref is None else redundancy.groups(ref.X, threshold)
 
 
-def shape_study(study: Study, jobs: pd.DataFrame) -> tuple[pd.DataFrame, dict, float]:
+def shape_study(
+    study: Study, jobs: pd.DataFrame, fitted: dict | None = None
+) -> tuple[pd.DataFrame, dict, float]:
     """Per main term in some run's top k (at most MAX_TERMS): every run's shape on the
     reference rows, their agreement and a picture (over the categories of a categorical
     feature; a panel a class for 3 or more classes); the table, the figures by artifact path,
-    and the mean agreement. Empty when the runs kept no models or the data is unreadable."""
+    and the mean agreement. Empty when the runs kept no models or the data is unreadable.
+    `fitted`: models already read (run_id -> model; the group study's), read again only if
+    missing."""
     finished = jobs[jobs["status"] == "FINISHED"]
     order = [r for r in study.ranks.index if pd.notna(finished["model_uri"].get(r))]
     ref = reference(str(finished.index[0])) if order else None
@@ -89,7 +93,11 @@ def shape_study(study: Study, jobs: pd.DataFrame) -> tuple[pd.DataFrame, dict, f
     terms = [t for t in terms if t in X.columns][:MAX_TERMS]
     if not terms:
         return empty, {}, math.nan
-    fitted = {r: models.load_estimator(finished.loc[r, "model_uri"]) for r in order[:MAX_RUNS]}
+    known = fitted or {}
+    fitted = {
+        r: known[r] if r in known else models.load_estimator(finished.loc[r, "model_uri"])
+        for r in order[:MAX_RUNS]
+    }
     # One pass of interpret's binning over the reference rows a run; every shape reads it.
     indexes = {r: contributions.bin_indexes(ebm, X) for r, ebm in fitted.items()}
     first = next(iter(fitted.values()))

@@ -9,10 +9,8 @@ import pandas as pd
 
 from ebm_study.config import interval
 from ebm_study.measures import intervals, pareto
-from ebm_study.study.compute import (
-    RELIABLE,
-    Study,
-)
+from ebm_study.study import verdicts
+from ebm_study.study.compute import Study
 from ebm_study.study.tables import fmt, settings_table
 from ebm_study.tracking import store
 
@@ -63,20 +61,24 @@ def width_sentence(study: Study) -> str:
     )
 
 
-def summary_markdown(study: Study) -> str:
-    """A short report for the sweep's parent run: which terms hold, which swap, how sure."""
+def summary_markdown(study: Study, max_settings: int | None = None) -> str:
+    """A short report for the sweep's parent run. Its first two lines, all MLflow shows before
+    "Show more", are the verdict: what is reliably on top, and the headline. `max_settings`:
+    the per-setting table's rows (the most stable first; None: all)."""
     k = study.settings.top_k
     h = study.headline
     freq = study.topk_frequency
-    reliable = freq[freq["topk_frequency"] >= RELIABLE]
-    swapping = freq[(freq["topk_frequency"] > 0) & (freq["topk_frequency"] < RELIABLE)]
+    table = study.reliable
+    chosen = set() if table is None else set(table.loc[table["reliable"], "term"])
+    swapping = freq[(freq["topk_frequency"] > 0) & ~freq["term"].isin(chosen)]
 
     def listed(rows: pd.DataFrame) -> str:
         return (
             ", ".join(f"**{r.term}** ({r.topk_frequency:.0%})" for r in rows.itertuples()) or "none"
         )
 
-    lines = [f"## Top-{k} stability", "", headline_sentence(study), ""]
+    lines = [verdicts.reliable_sentence(study), "", headline_sentence(study), ""]
+    lines += [f"### Top-{k} stability", ""]
     wide = width_sentence(study)
     if wide:
         lines += [wide, ""]
@@ -84,8 +86,8 @@ def summary_markdown(study: Study) -> str:
     if twins:
         lines += [*twins, ""]
     lines += [
-        f"- Reliably in the top {k} (at least {RELIABLE:.0%} of runs): {listed(reliable)}.",
-        f"- Swapping places (in some top-{k} sets, not in others): {listed(swapping)}.",
+        f"- In the top {k} of some or all runs, not reliably: {listed(swapping)}.",
+        *(f"- {s}" for s in verdicts.sentences(study)),
         f"- Mean pairwise Jaccard {fmt(h['jaccard'])} (random top-{k} sets: "
         f"{fmt(h['jaccard_chance'])}); rank-biased overlap of the full rankings "
         f"(p = {study.settings.rbo_p}) {fmt(h['rbo'])}; Kendall's W {fmt(h['kendall_w'])}.",
@@ -146,7 +148,17 @@ def summary_markdown(study: Study) -> str:
     for note in study.notes:
         lines.append(f"- Note: {note}.")
     if len(study.by_config) > 1:
-        lines += ["", "### Per setting", "", settings_table(study).to_markdown(index=False)]
+        table = settings_table(study)
+        lines += ["", "### Per setting", ""]
+        settings = len(table) - 1  # the last row is the whole sweep
+        if max_settings is not None and max_settings < settings:
+            table = pd.concat([table.iloc[:max_settings], table.iloc[[-1]]])
+            lines += [
+                f"The {max_settings} most stable of {settings} settings (all of them: "
+                "`stability_by_config.json`).",
+                "",
+            ]
+        lines.append(table.to_markdown(index=False))
     return "\n".join(lines) + "\n"
 
 
@@ -176,8 +188,9 @@ def twin_sentences(study: Study) -> list[str]:
         share = float(members["share_topk"].iloc[0])
         seen = [t for t in members["term"] if freq.get(t, 0.0) > 0]
         # A group matters here when the top k needs one of it but no single member holds.
-        settled = any(freq.get(t, 0.0) >= RELIABLE for t in members["term"])
-        if len(seen) < 2 or share < RELIABLE or settled:
+        level = study.settings.reliable
+        settled = any(freq.get(t, 0.0) >= level for t in members["term"])
+        if len(seen) < 2 or share < level or settled:
             continue
         names = ", ".join(members["term"])
         how = "always contains" if share == 1 else f"contains in {share:.0%} of runs"
@@ -221,6 +234,7 @@ def shape_sentence(table: pd.DataFrame, mean: float) -> str:
 
 def print_study(study: Study, parent_id: str) -> None:
     print(f"sweep run {parent_id} ({store.describe_uri()})")
+    print(verdicts.plain(verdicts.reliable_sentence(study)))
     print(headline_sentence(study))
     wide = width_sentence(study)
     if wide:
@@ -249,7 +263,14 @@ def print_study(study: Study, parent_id: str) -> None:
         print(settings_table(study).to_string(index=False))
     if study.pareto is not None:
         print(
-            pareto.sentence(study.pareto, study.settings.objective, study.settings.min_stability)
-            .replace("**", "")
-            .replace("`", "")
+            verdicts.plain(
+                pareto.sentence(
+                    study.pareto, study.settings.objective, study.settings.min_stability
+                )
+            )
         )
+    for line in verdicts.sentences(study):
+        print(verdicts.plain(line))
+    near_best = verdicts.near_best_paragraph(study).replace("### Every near-best model", "")
+    if near_best.strip():
+        print("Every near-best model: " + verdicts.plain(near_best.strip()))

@@ -50,6 +50,8 @@ STUDY_CORR_THRESHOLD = "study.corr_threshold"
 STUDY_OBJECTIVE = "study.objective"
 STUDY_METRIC = "study.metric"
 STUDY_MIN_STABILITY = "study.min_stability"
+STUDY_RELIABLE = "study.reliable"
+STUDY_NEAR_BEST = "study.near_best"
 
 # MLflow's own tags.
 PARENT = "mlflow.parentRunId"
@@ -96,6 +98,13 @@ STABILITY_VS_SCORE = "stability_vs_{score}.png"  # stability_vs_f1.png, stabilit
 SEEDS_BY_SETTING = "seeds_by_setting.json"  # seeds on demand: seeds_used, stopped, per setting
 PARETO_FRONT = "pareto_front.json"  # the settings no other beats on both accuracy and stability
 PARETO_CHART = "pareto_front.png"
+ORDERINGS = "orderings.json"  # neighbouring terms around the top k: is a above b, how sure
+RELIABLE_TOP_K = "reliable_top_k.json"  # per term: top-k frequency, its lower bound, reliable
+N_RELIABLE = "n_reliable_top_k"  # the parent's count of reliably-top terms
+GROUP_TOPK = "group_topk_frequency.json"  # near-twin groups and single terms ranked together
+STABILITY_GROUPS = "stability_groups"  # Phi of that ranking's top k, with _ci_low/_ci_high
+NEAR_BEST = "near_best.json"  # per term over the near-best runs: importance range, top-k share
+NEAR_BEST_CHART = "near_best.png"
 
 # ---------------------------------------------------------------------------------------------
 # The model registry.
