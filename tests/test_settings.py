@@ -86,6 +86,10 @@ def test_tags_round_trip_and_missing_tags_fall_back():
             r"^study.metric='auc' is not a metric runs log; allowed: accuracy, average_precision,",
         ),
         ("min_stability", 2.0, r"^study.min_stability=2.0 must be a number between -1 and 1"),
+        ("reliable", 1.0, r"^study.reliable=1.0 must be a number between 0 and 1 \(exclusive\)"),
+        ("reliable", True, r"^study.reliable=True must be a number between 0 and 1"),
+        ("near_best", -0.01, r"^study.near_best=-0.01 must be a number >= 0 \(in the metric's"),
+        ("near_best", "0.01", r"^study.near_best='0.01' must be a number >= 0"),
     ],
 )
 def test_the_pareto_settings_are_checked(key, value, message):

@@ -123,6 +123,8 @@ def test_report_with_other_settings_by_sweep_id_writes_nothing_with_no_log(share
             "'worst texture'",
         ),
         (["--compare", "mean texture"], "argument --compare: expected 2 arguments"),
+        (["--reliable", "1.5"], "--reliable=1.5 must be a number between 0 and 1 (exclusive)"),
+        (["--near-best", "-1"], "--near-best=-1.0 must be a number >= 0"),
     ],
 )
 def test_report_errors_are_one_line_with_exit_2(shared_sweep, capsys, args, message):

@@ -20,7 +20,14 @@ from ebm_study.tracking import orphans, sweeps
 
 PROG = "ebm-study-report"
 # The command line's spelling of each study setting, for its error messages.
-CLI_NAMES = {"top_k": "--top-k", "terms": "--terms", "rbo_p": "--rbo-p", "metric": "--metric"}
+CLI_NAMES = {
+    "top_k": "--top-k",
+    "terms": "--terms",
+    "rbo_p": "--rbo-p",
+    "metric": "--metric",
+    "reliable": "--reliable",
+    "near_best": "--near-best",
+}
 
 
 @console.command(PROG)
@@ -43,6 +50,18 @@ def main(argv: list[str] | None = None) -> int:
         "else f1; r2 for a regression): average_precision for a rare positive class",
     )
     parser.add_argument(
+        "--reliable",
+        type=float,
+        help="a term is reliably on top when the 95%% lower bound of its top-k frequency "
+        "reaches this (default: the sweep's study.reliable, 0.9)",
+    )
+    parser.add_argument(
+        "--near-best",
+        type=float,
+        help="the near-best models: the settings whose mean score is within this of the "
+        "best's (default: those the paired test by split seed cannot tell from it)",
+    )
+    parser.add_argument(
         "--compare",
         nargs=2,
         metavar=("A", "B"),
@@ -56,7 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_log and orphans.close_orphan_sweep(parent, by=PROG):
         print(f"sweep run {parent_id} was left RUNNING by a launch that is gone: closed KILLED")
     chosen = sweep_settings(parent).replace(
-        CLI_NAMES, top_k=args.top_k, terms=args.terms, rbo_p=args.rbo_p, metric=args.metric
+        CLI_NAMES,
+        top_k=args.top_k,
+        terms=args.terms,
+        rbo_p=args.rbo_p,
+        metric=args.metric,
+        reliable=args.reliable,
+        near_best=args.near_best,
     )
     asked = [tuple(args.compare)] if args.compare else []
     if args.no_log:

@@ -91,17 +91,25 @@ def _effective(
 ) -> tuple[float, float, float] | None:
     """(p, n*, successes) of per-unit shares: Korn & Graubard's (1998) effective sample size
     n* = p (1 - p) / var(p), the variance from the units' spread, at most `cap` (None: G, the
-    number of units), and G when the units do not differ: a property seen in every run says
-    nothing of how alike a split seed's runs are, so each split seed counts as one draw. None
-    below MIN_RUNS_FOR_INTERVAL units."""
+    number of units), and G when the units do not differ (to rounding): a property seen in
+    every run says nothing of how alike a split seed's runs are, so each split seed counts as
+    one draw. None below MIN_RUNS_FOR_INTERVAL units."""
     shares = np.asarray(unit_shares, dtype=float)
     G = len(shares)
     if G < MIN_RUNS_FOR_INTERVAL:
         return None
     p = float(shares.mean())
+    if float(np.ptp(shares)) <= 1e-9:
+        return p, float(G), p * G
     variance = float(shares.var(ddof=1)) / G
     limit = float(G if cap is None else max(cap, G))
-    n = float(G) if variance <= 0 else min(limit, p * (1 - p) / variance)
+    n = min(limit, p * (1 - p) / variance)
+    if cap is not None and cap > G:
+        # Korn & Graubard's degrees-of-freedom correction: the variance comes from G units,
+        # not from the runs; without it G = 3 to 5 split seeds cover about 90%.
+        from scipy import stats
+
+        n *= (stats.t.ppf(0.975, cap - 1) / stats.t.ppf(0.975, G - 1)) ** 2
     return p, n, p * n
 
 
@@ -126,9 +134,12 @@ def share_lower_bound(unit_shares: np.ndarray, confidence: float = 0.95) -> floa
 
 def share_interval(unit_shares: np.ndarray, n_runs: int, confidence: float = 0.95) -> Estimate:
     """The mean of per-unit shares with Korn & Graubard's interval: Clopper & Pearson's at the
-    effective sample size (`_effective`, at most the `n_runs` runs, as they publish it; G when
-    the split seeds do not differ). Within [0, 1], and never of zero width at 0 or 1, where a t
-    interval would claim certainty from a handful of split seeds."""
+    effective sample size (`_effective`, at most the `n_runs` runs and corrected for the G - 1
+    degrees of freedom, as they publish it; G when the split seeds do not differ), its ends
+    never beyond what G split seeds that all agree give, tail^(1/G): so the interval is
+    monotone (a pair won in every run is never less settled than one with a loss). Within
+    [0, 1], and never of zero width at 0 or 1, where a t interval would claim certainty from a
+    handful of split seeds."""
     from scipy import stats
 
     shares = np.asarray(unit_shares, dtype=float)
@@ -140,7 +151,11 @@ def share_interval(unit_shares: np.ndarray, n_runs: int, confidence: float = 0.9
     tail = (1 - confidence) / 2
     low = 0.0 if x <= 0 else float(stats.beta.ppf(tail, x, n - x + 1))
     high = 1.0 if x >= n else float(stats.beta.ppf(1 - tail, x + 1, n - x))
-    return Estimate(p, low, high)
+    # Never surer than G split seeds that all agree: one loss must not look better than none
+    # (the effective size jumps from G to about the runs as soon as split seeds differ).
+    G = len(shares)
+    edge = tail ** (1 / G)
+    return Estimate(p, min(low, edge), max(high, 1 - edge))
 
 
 def units_for_bound(level: float, confidence: float = 0.95) -> int:
