@@ -112,6 +112,28 @@ def test_a_clear_ordering_is_settled_and_a_crossing_one_is_not():
     assert two.verdict == conclusions.NO_INTERVAL  # 2 split seeds: no interval, no verdict
 
 
+def test_a_pair_whose_share_and_difference_disagree_is_conflicting_not_leaning():
+    """a above b in most runs, but b far above in the others: b's importance is the larger on
+    average, both intervals clear a tie on opposite sides."""
+    rng = np.random.default_rng(8)
+    rows = []
+    for _ in range(SPLITS):
+        for m in range(MODELS):
+            b = 1 + rng.normal(0, 0.01)
+            rows.append({"a": b + 0.1 if m < 3 else b - 1.0, "b": b})
+    o = conclusions.compare(pd.DataFrame(rows), split_design(), "a", "b")
+    assert o.share.ci_low > 0.5 and o.difference.ci_high < 0
+    assert o.verdict == conclusions.CONFLICTING
+
+
+def test_split_seeds_that_agree_inside_0_and_1_do_not_make_the_interval_jump():
+    """Every split seed at 0.75, or one at 1.0: nearly the same interval (no fallback to G
+    away from 0 and 1, where the spread, not its absence, is what is unknown)."""
+    same = intervals.share_interval(np.full(10, 0.75), 40)
+    one = intervals.share_interval(np.r_[1.0, np.full(9, 0.75)], 40)
+    assert abs(same.ci_low - one.ci_low) < 0.05 and same.ci_low > 0.5
+
+
 def test_the_neighbours_are_the_pairs_around_the_top_k():
     order = list("abcdefgh")
     assert conclusions.neighbours(order, 3) == [("a", "b"), ("b", "c"), ("c", "d"), ("d", "e")]

@@ -97,6 +97,29 @@ def test_the_near_best_runs_are_those_of_the_settings_the_paired_test_cannot_sep
     assert set(wide.near_best_settings) == {"aaaa", "bbbb", "cccc"}
 
 
+def test_without_a_paired_interval_only_the_best_setting_is_near_best_and_it_says_why():
+    runs, imps = fixed_top(2, ("aaaa", "bbbb"))  # 2 split seeds: no interval
+    study = findings.attach(studied(runs, imps))
+    assert study.near_best_how == findings.NO_INTERVAL and len(study.near_best_settings) == 1
+    assert "the best setting alone: with fewer than 3 split seeds" in (
+        verdicts.near_best_paragraph(study)
+    )
+    one = findings.attach(studied(*fixed_top(4)))
+    assert one.near_best_how == findings.ONE_SETTING
+    assert "The 8 runs of the sweep's one setting" in verdicts.near_best_paragraph(one)
+
+
+def test_the_near_best_picture_draws_a_row_a_term_and_marks_what_holds():
+    from ebm_study.study import cloud
+
+    study = findings.attach(studied(*fixed_top(6, ("aaaa", "bbbb"))))
+    fig = cloud.near_best_chart(study.near_best, 3, verdicts.near_best_how(study))
+    labels = fig.axes[0].get_yticklabels()
+    assert [t.get_text() for t in labels][:3] == ["t00", "t01", "t02"]
+    assert labels[0].get_fontweight() == "bold" and labels[-1].get_fontweight() != "bold"
+    assert "near-best runs" in fig.axes[0].get_title()
+
+
 def test_near_twin_groups_become_units_and_other_terms_stay_alone():
     twins = pd.DataFrame(
         {"group": [1, 1, 1, 2, 2], "term": ["a", "b", "z", "c", "y"], "max_abs_corr": 0.95}
@@ -104,3 +127,12 @@ def test_near_twin_groups_become_units_and_other_terms_stay_alone():
     units = groups.units_of(twins, ["a", "b", "c", "d", "a & c"])
     # Group 2 has only one member among the terms: no group; z and y are not terms here.
     assert units == {"group 1 (a, b)": ["a", "b"], "c": ["c"], "d": ["d"], "a & c": ["a & c"]}
+
+
+def test_a_model_that_cannot_be_read_is_left_out_with_a_warning(tmp_path, caplog):
+    from ebm_study.study.reference import load_models
+
+    finished = pd.DataFrame({"model_uri": [f"file://{tmp_path}/gone/model"]}, index=["run-gone"])
+    assert load_models(finished, ["run-gone"], {}) == {}
+    assert "run run-gone: its model cannot be read" in caplog.text
+    assert load_models(finished, ["run-gone"], {"run-gone": "kept"}) == {"run-gone": "kept"}

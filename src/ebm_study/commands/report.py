@@ -72,8 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     parent = cli.select_sweep(args, cli.use_store(args))
     parent_id, experiment_id = parent.info.run_id, parent.info.experiment_id
-    if not args.no_log and orphans.close_orphan_sweep(parent, by=PROG):
-        print(f"sweep run {parent_id} was left RUNNING by a launch that is gone: closed KILLED")
     chosen = sweep_settings(parent).replace(
         CLI_NAMES,
         top_k=args.top_k,
@@ -86,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     asked = [tuple(args.compare)] if args.compare else []
     if args.no_log:
         study = compute(experiment_id, parent_id, chosen, asked=asked)
-    else:
+    else:  # the study first: a bad --compare term stops it before anything is written
         study = publish(experiment_id, parent_id, chosen, asked=asked)
+        if orphans.close_orphan_sweep(sweeps.get_run(parent_id), by=PROG):
+            print(f"sweep run {parent_id} was left RUNNING by a launch that is gone: closed KILLED")
     print_study(study, parent_id)
     for a, b in asked:
         print(compare_sentence(study, a, b))

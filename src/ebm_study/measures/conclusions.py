@@ -19,6 +19,7 @@ from ebm_study.tracking.tags import CONFIG_KEY
 
 CONFIDENCE = 0.95  # of the reliably-top set's lower bounds
 SETTLED, COIN_TOSS, LEANING, NO_INTERVAL = "settled", "coin toss", "leaning", "no interval"
+CONFLICTING = "conflicting"
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,11 @@ class Ordering:
     @property
     def verdict(self) -> str:
         """`settled` when both intervals exclude a tie on the same side (the share's 0.5, the
-        difference's 0); `coin toss` when the share's interval holds 0.5; `leaning` when the
-        share's excludes it but the difference's does not; `no interval` with too few split
-        seeds (never settled then: two terms that always tie are never settled either)."""
+        difference's 0); `coin toss` when the share's interval holds 0.5; `conflicting` when
+        both exclude a tie but on opposite sides (a usually above, b's importance the larger
+        on average: b's wins are large ones); `leaning` when the share's excludes 0.5 and the
+        difference's holds 0; `no interval` with too few split seeds (never settled then: two
+        terms that always tie are never settled either)."""
         s, d = self.share, self.difference
         if math.isnan(s.ci_low) or math.isnan(d.ci_low):
             return NO_INTERVAL
@@ -48,6 +51,8 @@ class Ordering:
             return SETTLED
         if s.ci_low <= 0.5 <= s.ci_high:
             return COIN_TOSS
+        if d.ci_low > 0 or d.ci_high < 0:
+            return CONFLICTING
         return LEANING
 
     @property

@@ -91,19 +91,21 @@ def _effective(
 ) -> tuple[float, float, float] | None:
     """(p, n*, successes) of per-unit shares: Korn & Graubard's (1998) effective sample size
     n* = p (1 - p) / var(p), the variance from the units' spread, at most `cap` (None: G, the
-    number of units), and G when the units do not differ (to rounding): a property seen in
-    every run says nothing of how alike a split seed's runs are, so each split seed counts as
-    one draw. None below MIN_RUNS_FOR_INTERVAL units."""
+    number of units); G when every unit's share is 0 or every one is 1: a property seen in
+    every run (or none) says nothing of how alike a split seed's runs are, so each split seed
+    counts as one draw. None below MIN_RUNS_FOR_INTERVAL units."""
     shares = np.asarray(unit_shares, dtype=float)
     G = len(shares)
     if G < MIN_RUNS_FOR_INTERVAL:
         return None
     p = float(shares.mean())
-    if float(np.ptp(shares)) <= 1e-9:
+    limit = float(G if cap is None else max(cap, G))
+    at_edge = p <= 1e-12 or p >= 1 - 1e-12
+    if float(np.ptp(shares)) <= 1e-9 and at_edge:
         return p, float(G), p * G
     variance = float(shares.var(ddof=1)) / G
-    limit = float(G if cap is None else max(cap, G))
-    n = min(limit, p * (1 - p) / variance)
+    # No spread between split seeds away from 0 and 1: n* is unbounded, so it is the cap.
+    n = limit if variance <= 1e-18 else min(limit, p * (1 - p) / variance)
     if cap is not None and cap > G:
         # Korn & Graubard's degrees-of-freedom correction: the variance comes from G units,
         # not from the runs; without it G = 3 to 5 split seeds cover about 90%.

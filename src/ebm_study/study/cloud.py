@@ -4,6 +4,8 @@ in (measures/conclusions.importance_ranges), a matplotlib figure out."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -11,12 +13,10 @@ from matplotlib.figure import Figure
 MAX_TERMS = 20  # rows drawn: the highest medians (the table holds every term)
 
 
-def near_best_chart(
-    ranges: pd.DataFrame, k: int, settings: int, score: str, within: float | None = None
-) -> Figure:
+def near_best_chart(ranges: pd.DataFrame, k: int, which: str) -> Figure:
     """Thin line: min-max over the near-best runs; thick bar: 5th-95th percentile; white tick:
     median; red diamond: the best run. Terms in every near-best top k are named in bold, those
-    in none in grey."""
+    in none in grey. `which`: the runs' settings in words (verdicts.near_best_how)."""
     shown = ranges.head(MAX_TERMS)
     n = len(shown)
     height = max(2.8, 0.3 * n + 1.4)
@@ -50,12 +50,7 @@ def near_best_chart(
         "importance (mean |contribution|): bar 5th-95th percentile, line min-max", fontsize=9
     )
     ax.set_title(
-        f"{runs} near-best runs: {settings} setting(s) whose {score} "
-        + (
-            "cannot be told from the best's"
-            if within is None
-            else f"is within {within} of the best's"
-        )
+        "\n".join(textwrap.wrap(f"{runs} near-best runs: those of {which.replace('`', '')}", 95))
         + f"\nbold: in every near-best top {k}; grey: in none",
         fontsize=9,
     )

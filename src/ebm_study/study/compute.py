@@ -64,6 +64,7 @@ class Study:
     near_best: pd.DataFrame | None = None  # per term over the near-best runs: its range
     near_best_settings: list[str] = field(default_factory=list)  # their config_keys
     near_best_run: str | None = None  # the near-best run with the best score
+    near_best_how: str = ""  # findings.PAIRED, WITHIN, ONE_SETTING or NO_INTERVAL
     groups: object | None = None  # study/groups.GroupStudy: near-twin groups as units
 
     def design(self, run_ids=None) -> by_split.Design:

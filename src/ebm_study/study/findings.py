@@ -16,8 +16,16 @@ from ebm_study.tracking.tags import CONFIG_KEY
 MAX_LISTED = 40  # terms an error message lists; beyond, the closest spellings
 
 
+# How the near-best settings were chosen (Study.near_best_how).
+PAIRED, WITHIN, ONE_SETTING, NO_INTERVAL = "paired", "within", "one setting", "no interval"
+
+
+class UnknownPair(UserError):
+    """A pair of terms a user named that the sweep cannot compare."""
+
+
 def checked_pair(study: Study, pair: Sequence[str]) -> tuple[str, str]:
-    """A pair of terms a user named (`--compare A B`), or a UserError naming the bad one."""
+    """A pair of terms a user named (`--compare A B`), or an UnknownPair naming the bad one."""
     terms = [str(t) for t in study.scores.columns]
     for name in pair:
         if name not in terms:
@@ -28,12 +36,12 @@ def checked_pair(study: Study, pair: Sequence[str]) -> tuple[str, str]:
                 if len(terms) <= MAX_LISTED
                 else f"{len(terms)} terms, listed in topk_frequency.json"
             )
-            raise UserError(
+            raise UnknownPair(
                 f"--compare {name!r} is not a term of this sweep's runs; {hint}{listed}"
             )
     a, b = pair
     if a == b:
-        raise UserError(f"--compare {a!r} {b!r} names one term twice: name two different terms")
+        raise UnknownPair(f"--compare {a!r} {b!r} names one term twice: name two different terms")
     return a, b
 
 
@@ -51,6 +59,7 @@ def attach(study: Study, asked: Sequence[Sequence[str]] = ()) -> Study:
         study.pareto, study.by_config, lower, study.settings.near_best
     )
     study.near_best_settings = keys
+    study.near_best_how = how_near_best(study)
     runs = study.run_table[study.run_table[CONFIG_KEY].astype(str).isin(keys)]
     if len(runs):
         scored = runs[study.score].astype(float)
@@ -60,3 +69,15 @@ def attach(study: Study, asked: Sequence[Sequence[str]] = ()) -> Study:
         study.near_best = conclusions.importance_ranges(study.scores.loc[runs.index], k, best)
         study.near_best_run = best
     return study
+
+
+def how_near_best(study: Study) -> str:
+    """How the near-best settings were chosen: by the paired test, within `study.near_best`,
+    as the one setting there is, or as the best alone for want of a paired interval."""
+    front = study.pareto
+    if front is None or len(front) < 2:
+        return ONE_SETTING
+    if study.settings.near_best is not None:
+        return WITHIN
+    others = front[front["metric_vs_best_ci_low"].notna()]
+    return PAIRED if len(others) else NO_INTERVAL

@@ -19,8 +19,7 @@ from ebm_study.fit import contributions
 from ebm_study.measures import by_split, conclusions, stability
 from ebm_study.measures.stability import Estimate
 from ebm_study.study.compute import Study
-from ebm_study.study.reference import reference
-from ebm_study.tracking import models
+from ebm_study.study.reference import load_models, reference
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,10 @@ def group_study(study: Study, finished: pd.DataFrame) -> GroupStudy | None:
     ref = reference(str(finished.index[0]))
     if ref is None:
         return None
-    fitted = {r: models.load_estimator(finished.loc[r, "model_uri"]) for r in runs}
+    fitted = load_models(finished, runs)
+    runs = list(fitted)
+    if len(runs) < 2:
+        return None
     # The single terms measured the same way, for the comparison: grouping changes only that.
     singles = {t: [t] for t in study.scores.columns}
     both = pd.DataFrame(

@@ -16,7 +16,9 @@ from ebm_study.measures.shapes import reading
 MAX_HEATMAP_RUNS = 150
 
 
-def topk_frequency_chart(freq: pd.DataFrame, k: int, n_runs: int) -> Figure:
+def topk_frequency_chart(
+    freq: pd.DataFrame, k: int, n_runs: int, by: str = "by split seed"
+) -> Figure:
     """How often each term is in the top k, with 95% intervals by split seed (Wilson's with one
     run a split seed); terms ever on top."""
     shown = freq[freq["topk_count"] > 0]
@@ -36,7 +38,7 @@ def topk_frequency_chart(freq: pd.DataFrame, k: int, n_runs: int) -> Figure:
     ax.invert_yaxis()
     ax.set_xlim(0, 1.05)
     ax.axvline(1.0, color="0.7", lw=0.8)
-    ax.set_xlabel(f"share of runs with the term in their top {k} (95% interval by split seed)")
+    ax.set_xlabel(f"share of runs with the term in their top {k} (95% interval, {by})")
     ax.set_title(f"Top-{k} frequency over {n_runs} runs")
     fig.tight_layout()
     return fig

@@ -82,8 +82,7 @@ def compute(
         n_failed=len(jobs) - len(finished),
         twins=near_twins(finished.index[0], study_settings.corr_threshold),
     )
-    errors = jobs[tags.ERROR].fillna("") if tags.ERROR in jobs else pd.Series(dtype=str)
-    study.orphaned = jobs.loc[errors.str.startswith("orphaned"), "run_name"].astype(str).tolist()
+    study.orphaned = orphaned_names(jobs)
     if tags.SWEEPER in parent.data.tags:  # seeds on demand: how many each setting got, and why
         study.by_config = with_seeds(
             study.by_config, artifacts.read_table(parent_id, tags.SEEDS_BY_SETTING)
@@ -93,6 +92,18 @@ def compute(
     if read_models:
         study.groups = groups.group_study(study, finished)
     return study
+
+
+def interval_by(study: Study) -> str:
+    """What the top-k frequency's interval resamples (compute.topk_frequency)."""
+    splits = int(study.headline.get("n_split_seeds", 0) or 0)
+    return "by split seed" if 2 <= splits < study.n_runs else "Wilson's"
+
+
+def orphaned_names(jobs: pd.DataFrame) -> list[str]:
+    """The jobs closed KILLED because the process running them was gone."""
+    errors = jobs[tags.ERROR].fillna("") if tags.ERROR in jobs else pd.Series(dtype=str)
+    return jobs.loc[errors.str.startswith("orphaned"), "run_name"].astype(str).tolist()
 
 
 def with_seeds(by_config: pd.DataFrame, seeds_table: pd.DataFrame | None) -> pd.DataFrame:
@@ -134,11 +145,21 @@ def publish(
 ) -> Study:
     """Compute the study and log it on the parent run: metrics, tables, pictures, summary;
     and on each finished job, its setting's Phi (up to MAX_RUN_COPIES jobs)."""
-    # Jobs whose process is gone (kill -9, the OOM killer) would stay RUNNING for ever.
-    closed = orphans.close_orphans(experiment_id, parent_id, by="ebm-study-report")
-    if jobs is None or closed:
+    if jobs is None:
         jobs = sweeps.jobs_frame(experiment_id, parent_id)
-    study = compute(experiment_id, parent_id, study_settings, jobs, asked)
+    # First the study, so a bad value (a --compare term) stops before anything is written;
+    # jobs still RUNNING are not FINISHED, so closing them after changes none of its numbers.
+    try:
+        study = compute(experiment_id, parent_id, study_settings, jobs, asked)
+    except findings.UnknownPair:
+        raise
+    except UserError:  # nothing to study (no finished job): the gone ones are closed still
+        orphans.close_orphans(experiment_id, parent_id, by="ebm-study-report")
+        raise
+    # Jobs whose process is gone (kill -9, the OOM killer) would stay RUNNING for ever.
+    if orphans.close_orphans(experiment_id, parent_id, by="ebm-study-report"):
+        jobs = sweeps.jobs_frame(experiment_id, parent_id)
+        study.orphaned = orphaned_names(jobs)
     k = study.settings.top_k
     metrics = {
         name if name.startswith(tags.MEAN_PREFIX) else f"{tags.STABILITY_PREFIX}{name}": value
@@ -164,11 +185,7 @@ def publish(
     if study.near_best is not None:
         tables[tags.NEAR_BEST] = rounded(study.near_best)
         figures[tags.NEAR_BEST_CHART] = cloud.near_best_chart(
-            study.near_best,
-            k,
-            len(study.near_best_settings),
-            study.score,
-            study.settings.near_best,
+            study.near_best, k, verdicts.near_best_how(study)
         )
     fitted = {}
     if study.groups is not None:
@@ -190,7 +207,7 @@ def publish(
     figures = {
         **figures,
         tags.TOPK_FREQUENCY_CHART: plots.topk_frequency_chart(
-            study.topk_frequency, k, study.n_runs
+            study.topk_frequency, k, study.n_runs, interval_by(study)
         ),
         tags.RANK_HEATMAP: plots.rank_heatmap(
             study.ranks,

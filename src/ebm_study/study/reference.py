@@ -65,6 +65,23 @@ def reference(run_id: str) -> Reference | None:
     return Reference(X, run_id, total)
 
 
+def load_models(finished: pd.DataFrame, run_ids: list[str], known: dict | None = None) -> dict:
+    """run_id -> fitted model of each of these runs (`known`: models already read); a model
+    that cannot be read (its artifacts moved or deleted) is left out with a warning: the rest
+    of the study stands without it."""
+    known = known or {}
+    out = {}
+    for run_id in run_ids:
+        if run_id in known:
+            out[run_id] = known[run_id]
+            continue
+        try:
+            out[run_id] = models.load_estimator(finished.loc[run_id, "model_uri"])
+        except Exception as err:  # noqa: BLE001 - one unreadable model must not sink the study
+            log.warning("run %s: its model cannot be read: %s: %s", run_id, type(err).__name__, err)
+    return out
+
+
 def near_twins(run_id: str, threshold: float | None) -> pd.DataFrame | None:
     """The near-twin features of a sweep (None when grouping is off or the data unreadable):
     the study then has no correlation-aware measure."""
@@ -93,11 +110,9 @@ def shape_study(
     terms = [t for t in terms if t in X.columns][:MAX_TERMS]
     if not terms:
         return empty, {}, math.nan
-    known = fitted or {}
-    fitted = {
-        r: known[r] if r in known else models.load_estimator(finished.loc[r, "model_uri"])
-        for r in order[:MAX_RUNS]
-    }
+    fitted = load_models(finished, order[:MAX_RUNS], fitted)
+    if not fitted:
+        return empty, {}, math.nan
     # One pass of interpret's binning over the reference rows a run; every shape reads it.
     indexes = {r: contributions.bin_indexes(ebm, X) for r, ebm in fitted.items()}
     first = next(iter(fitted.values()))

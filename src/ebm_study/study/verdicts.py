@@ -10,6 +10,7 @@ import pandas as pd
 
 from ebm_study.config import interval
 from ebm_study.measures import conclusions, intervals
+from ebm_study.study import findings, groups
 from ebm_study.study.compute import Study
 from ebm_study.study.tables import fmt
 
@@ -31,6 +32,8 @@ def _pct(x: float) -> str:
 
 
 def _bounded_by(study: Study) -> str:
+    if study.run_table is not None and "split_seed" not in study.run_table:
+        return "bounded by run: the runs record no split seed"
     splits = int(study.headline.get("n_split_seeds", 0) or 0)
     if splits >= 2:
         return f"bounded by split seed, {splits} of them"
@@ -91,6 +94,7 @@ def orderings_sentence(study: Study) -> str:
     parts = []
     for verdict in (
         conclusions.SETTLED,
+        conclusions.CONFLICTING,
         conclusions.LEANING,
         conclusions.COIN_TOSS,
         conclusions.NO_INTERVAL,
@@ -122,6 +126,8 @@ def compare_sentence(study: Study, a: str, b: str) -> str:
         conclusions.SETTLED: f"settled: {up} is above {down}",
         conclusions.LEANING: f"leaning: {up} outranks {down} in most runs, but the importance "
         "difference's interval holds 0",
+        conclusions.CONFLICTING: f"conflicting: {up} outranks {down} in most runs, but {down}'s "
+        "importance is the larger on average (its wins are large ones)",
         conclusions.COIN_TOSS: "a coin toss: the runs cannot say which is above",
         conclusions.NO_INTERVAL: f"no interval with {splits} split seed(s): nothing is settled",
     }[row["verdict"]]
@@ -141,12 +147,23 @@ def groups_sentence(study: Study) -> str:
     est, single = g.stability, g.terms_stability
     runs = len(g.matrix)
     over = (
-        f"{runs} runs" if runs == g.n_runs_total else f"the first {runs} runs (whole split seeds)"
+        f"{runs} runs"
+        if runs == g.n_runs_total
+        else f"{runs} of the {g.n_runs_total} runs (those whose model could be read, at most "
+        f"{groups.MAX_RUNS}, whole split seeds)"
     )
-    table = g.table[g.table["members"].str.contains(",")]
+    table = g.table[g.table["unit"].map(lambda u: len(g.units[u]) > 1)]
+    splits = int(study.headline.get("n_split_seeds", 0) or 0)
+
+    def bound(r) -> str:
+        if r.reliable:
+            return " (reliably)"
+        if math.isnan(r.lower_bound):
+            return f" (no bound with {splits} split seeds)"
+        return f" (bounded at {r.lower_bound:.2f})"
+
     shown = ", ".join(
-        f"{r.unit} in {_pct(r.topk_frequency)} of top-{k} sets"
-        + (" (reliably)" if r.reliable else f" (bounded at {r.lower_bound:.2f})")
+        f"{r.unit} in {_pct(r.topk_frequency)} of top-{k} sets{bound(r)}"
         for r in table.itertuples()
     )
     text = (
@@ -154,7 +171,7 @@ def groups_sentence(study: Study) -> str:
         f"members' contributions on the reference rows; `group_topk_frequency.json`), over "
         f"{over}: top-{k} Phi = {interval(est.value, est.ci_low, est.ci_high)} "
         f"(`stability_groups`) against {fmt(single.value)} for the single terms on the same "
-        "runs and rows."
+        "runs and rows (fewer, larger units: part of the gain comes with the grouping itself)."
     )
     return text + (f" {shown}." if shown else f" No group is in any run's top {k}.")
 
@@ -169,19 +186,13 @@ def near_best_paragraph(study: Study) -> str:
     names = _names(
         [f"**{labels.get(str(key)) or 'the one setting'}**" for key in study.near_best_settings]
     )
-    within = study.settings.near_best
-    how = (
-        f"within {within} of the best's {study.score} (`study.near_best`)"
-        if within is not None
-        else f"whose {study.score} the paired test by split seed cannot tell from the best's"
-    )
+    how = near_best_how(study)
     runs = int(ranges["n_runs"].iloc[0])
     every = ranges[ranges["in_every_top_k"]]
     some = ranges[~ranges["in_every_top_k"] & ~ranges["in_no_top_k"]]
     none = int(ranges["in_no_top_k"].sum())
     lines = [
-        f"The {runs} runs of the {len(study.near_best_settings)} setting(s) {how}: {names} "
-        f"(`near_best.json`, `near_best.png`).",
+        f"The {runs} runs of {how}: {names} (`near_best.json`, `near_best.png`).",
         f"In every one's top {k}: "
         + (", ".join(f"**{t}**" for t in every["term"]) or "no term")
         + "."
@@ -207,6 +218,22 @@ def near_best_paragraph(study: Study) -> str:
             f"{fmt(top['importance_p05'])}-{fmt(top['importance_p95'])} (5th-95th percentile)."
         )
     return "\n### Every near-best model\n\n" + " ".join(lines) + "\n"
+
+
+def near_best_how(study: Study) -> str:
+    """Which settings the near-best runs are of, and why, in words (also the picture's title)."""
+    n = len(study.near_best_settings)
+    score = study.score
+    return {
+        findings.PAIRED: f"the {n} setting(s) whose {score} the paired test by split seed cannot "
+        "tell from the best's",
+        findings.WITHIN: f"the {n} setting(s) within {study.settings.near_best} of the best's "
+        f"{score} (`study.near_best`)",
+        findings.ONE_SETTING: "the sweep's one setting",
+        findings.NO_INTERVAL: "the best setting alone: with fewer than 3 split seeds shared with "
+        "it, the paired test has no interval for any other (`study.near_best` sets a distance "
+        "instead)",
+    }.get(study.near_best_how, f"the {n} near-best setting(s)")
 
 
 def sentences(study: Study) -> list[str]:

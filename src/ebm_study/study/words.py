@@ -176,6 +176,10 @@ def warning_sentence(study: Study) -> str:
     )
 
 
+# A near-twin group is worth a sentence when some run's top k draws one of it this often.
+TWIN_SHARE = 0.9
+
+
 def twin_sentences(study: Study) -> list[str]:
     """The near-twin groups in words, leading with those the top k always draws one from."""
     twins = study.twins
@@ -188,9 +192,8 @@ def twin_sentences(study: Study) -> list[str]:
         share = float(members["share_topk"].iloc[0])
         seen = [t for t in members["term"] if freq.get(t, 0.0) > 0]
         # A group matters here when the top k needs one of it but no single member holds.
-        level = study.settings.reliable
-        settled = any(freq.get(t, 0.0) >= level for t in members["term"])
-        if len(seen) < 2 or share < level or settled:
+        settled = any(freq.get(t, 0.0) >= TWIN_SHARE for t in members["term"])
+        if len(seen) < 2 or share < TWIN_SHARE or settled:
             continue
         names = ", ".join(members["term"])
         how = "always contains" if share == 1 else f"contains in {share:.0%} of runs"
