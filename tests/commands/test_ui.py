@@ -117,3 +117,15 @@ def test_the_champions_logged_model_shows_its_version(ui, page, shared_sweep, ch
     assert not page.get_by_text("Not registered").count()
     section = page.inner_text("body").split("Model versions", 1)[1]
     assert re.match(r"\s*ebm-study\s*v1\b", section)
+
+
+def test_the_parents_description_opens_with_what_is_reliably_on_top(ui, page, shared_sweep):
+    """What MLflow shows of the description before "Show more": the verdict, issue 25."""
+    base, _ = ui
+    parent = shared_sweep.parent
+    page.goto(f"{base}/#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}")
+    verdict = page.get_by_text("Reliably in the top 5", exact=False).first
+    verdict.wait_for(timeout=60_000)
+    assert verdict.is_visible()
+    headline = page.get_by_text("Top-5 stability over 12 runs on 3 split seeds").first
+    assert headline.is_visible()
