@@ -214,3 +214,34 @@ def test_a_job_already_holding_its_settings_stability_is_not_written_again():
         index=["same", "stale", "undefined", "failed"],
     )
     assert changed_run_stability(jobs, study) == {"stale": 0.5}
+
+
+def test_a_gone_sweep_with_no_finished_job_is_closed_though_there_is_no_study(tmp_path, capsys):
+    """Nothing to study, but the runs a dead launch left RUNNING are closed KILLED, the sweep
+    too; a bad --compare on the same store writes nothing."""
+    import socket
+
+    from ebm_study import liveness
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("ebm-study", artifact_location=str(tmp_path / "art"))
+    dead = f"{socket.gethostname()}|{liveness.boot_id()}|999999|12345"
+    parent = client.create_run(
+        experiment,
+        tags={"ebm_study.role": "sweep", "ebm_study.process": dead, "mlflow.runName": "sweep"},
+    )
+    job = client.create_run(
+        experiment,
+        tags={
+            "ebm_study.role": "job",
+            "ebm_study.process": dead,
+            "mlflow.parentRunId": parent.info.run_id,
+            "mlflow.runName": "job0",
+        },
+    )
+    assert report_main(["--tracking-uri", uri]) == 2
+    assert "has no FINISHED job runs" in capsys.readouterr().err
+    for run in (parent, job):
+        assert client.get_run(run.info.run_id).info.status == "KILLED"

@@ -7,7 +7,9 @@ import sys
 
 from ebm_study import console, settings
 from ebm_study.commands import cli
+from ebm_study.errors import UserError
 from ebm_study.study.publish import (
+    NothingToStudy,
     compute,
     publish,
     sweep_settings,
@@ -28,6 +30,12 @@ CLI_NAMES = {
     "reliable": "--reliable",
     "near_best": "--near-best",
 }
+
+
+def close_gone_sweep(parent_id: str) -> None:
+    """Close the sweep's parent run KILLED if the launch running it is gone."""
+    if orphans.close_orphan_sweep(sweeps.get_run(parent_id), by=PROG):
+        print(f"sweep run {parent_id} was left RUNNING by a launch that is gone: closed KILLED")
 
 
 @console.command(PROG)
@@ -85,9 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_log:
         study = compute(experiment_id, parent_id, chosen, asked=asked)
     else:  # the study first: a bad --compare term stops it before anything is written
-        study = publish(experiment_id, parent_id, chosen, asked=asked)
-        if orphans.close_orphan_sweep(sweeps.get_run(parent_id), by=PROG):
-            print(f"sweep run {parent_id} was left RUNNING by a launch that is gone: closed KILLED")
+        try:
+            study = publish(experiment_id, parent_id, chosen, asked=asked)
+        except NothingToStudy:  # no finished job: a gone launch's sweep is closed still
+            close_gone_sweep(parent_id)
+            raise
+        except UserError:  # a bad value (a --compare term, a --metric): nothing is written
+            raise
+        except BaseException:  # anything else that stops the study: closed still
+            close_gone_sweep(parent_id)
+            raise
+        close_gone_sweep(parent_id)
     print_study(study, parent_id)
     for a, b in asked:
         print(compare_sentence(study, a, b))

@@ -19,7 +19,10 @@ from ebm_study.tracking.tags import CONFIG_KEY
 
 CONFIDENCE = 0.95  # of the reliably-top set's lower bounds
 SETTLED, COIN_TOSS, LEANING, NO_INTERVAL = "settled", "coin toss", "leaning", "no interval"
-CONFLICTING = "conflicting"
+CONFLICTING, TOO_FEW = "conflicting", "too few split seeds"
+# The share's interval never ends above 0.025^(1/G) (intervals.share_interval): below this many
+# split seeds no ordering can clear 0.5, whatever the runs show.
+MIN_SPLITS_TO_SETTLE = next(g for g in range(3, 100) if 0.025 ** (1 / g) > 0.5)
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,14 @@ class Ordering:
         difference's 0); `coin toss` when the share's interval holds 0.5; `conflicting` when
         both exclude a tie but on opposite sides (a usually above, b's importance the larger
         on average: b's wins are large ones); `leaning` when the share's excludes 0.5 and the
-        difference's holds 0; `no interval` with too few split seeds (never settled then: two
-        terms that always tie are never settled either)."""
+        difference's holds 0; `no interval` below 3 split seeds and `too few split seeds` below
+        MIN_SPLITS_TO_SETTLE, where no ordering can be settled whatever the runs show (two terms
+        that always tie are never settled either)."""
         s, d = self.share, self.difference
         if math.isnan(s.ci_low) or math.isnan(d.ci_low):
             return NO_INTERVAL
+        if self.n_split_seeds < MIN_SPLITS_TO_SETTLE:
+            return TOO_FEW
         if (s.ci_low > 0.5 and d.ci_low > 0) or (s.ci_high < 0.5 and d.ci_high < 0):
             return SETTLED
         if s.ci_low <= 0.5 <= s.ci_high:

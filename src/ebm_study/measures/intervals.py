@@ -87,7 +87,7 @@ def split_seeds_to_narrow(G: int, factor: float = 0.5) -> int:
 
 
 def _effective(
-    unit_shares: np.ndarray, cap: float | None = None
+    unit_shares: np.ndarray, cap: float | None = None, confidence: float = 0.95
 ) -> tuple[float, float, float] | None:
     """(p, n*, successes) of per-unit shares: Korn & Graubard's (1998) effective sample size
     n* = p (1 - p) / var(p), the variance from the units' spread, at most `cap` (None: G, the
@@ -111,7 +111,8 @@ def _effective(
         # not from the runs; without it G = 3 to 5 split seeds cover about 90%.
         from scipy import stats
 
-        n *= (stats.t.ppf(0.975, cap - 1) / stats.t.ppf(0.975, G - 1)) ** 2
+        q = 1 - (1 - confidence) / 2
+        n *= (stats.t.ppf(q, cap - 1) / stats.t.ppf(q, G - 1)) ** 2
     return p, n, p * n
 
 
@@ -137,15 +138,16 @@ def share_lower_bound(unit_shares: np.ndarray, confidence: float = 0.95) -> floa
 def share_interval(unit_shares: np.ndarray, n_runs: int, confidence: float = 0.95) -> Estimate:
     """The mean of per-unit shares with Korn & Graubard's interval: Clopper & Pearson's at the
     effective sample size (`_effective`, at most the `n_runs` runs and corrected for the G - 1
-    degrees of freedom, as they publish it; G when the split seeds do not differ), its ends
-    never beyond what G split seeds that all agree give, tail^(1/G): so the interval is
-    monotone (a pair won in every run is never less settled than one with a loss). Within
+    degrees of freedom, as they publish it; G when every split seed's share is 0 or every one
+    is 1), its ends never beyond what G split seeds that all agree give, tail^(1/G): so a pair
+    won in every run is never less settled than one with losses (spreading the same wins
+    otherwise over the split seeds can still move the interval). Within
     [0, 1], and never of zero width at 0 or 1, where a t interval would claim certainty from a
     handful of split seeds."""
     from scipy import stats
 
     shares = np.asarray(unit_shares, dtype=float)
-    found = _effective(shares, n_runs)
+    found = _effective(shares, n_runs, confidence)
     if found is None:
         value = float(shares.mean()) if len(shares) else math.nan
         return Estimate(value, note=f"no interval with {len(shares)} split seeds")

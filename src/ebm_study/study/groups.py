@@ -89,6 +89,7 @@ def group_study(study: Study, finished: pd.DataFrame) -> GroupStudy | None:
     if ref is None:
         return None
     fitted = load_models(finished, runs)
+    unreadable = {r: None for r in runs if r not in fitted}  # for the shape study: not again
     runs = list(fitted)
     if len(runs) < 2:
         return None
@@ -116,5 +117,5 @@ def group_study(study: Study, finished: pd.DataFrame) -> GroupStudy | None:
         ),
         table=table,
         n_runs_total=study.n_runs,
-        fitted=fitted,
+        fitted={**fitted, **unreadable},
     )

@@ -37,6 +37,10 @@ from ebm_study.tracking import artifacts, orphans, store, sweeps, tags
 log = logging.getLogger(__name__)
 
 
+class NothingToStudy(UserError):
+    """A sweep with no finished job: no study, but its gone jobs are still closed."""
+
+
 @functools.cache
 def default_settings() -> StudySettings:
     """The settings conf/ gives a plain `ebm-study`: for sweeps that recorded none."""
@@ -67,10 +71,10 @@ def compute(
     if jobs is None:
         jobs = sweeps.jobs_frame(experiment_id, parent_id)
     if jobs.empty:
-        raise UserError(f"sweep run {parent_id} has no job runs to study")
+        raise NothingToStudy(f"sweep run {parent_id} has no job runs to study")
     finished = jobs[jobs["status"] == "FINISHED"]
     if finished.empty:
-        raise UserError(f"sweep run {parent_id} has no FINISHED job runs ({len(jobs)} others)")
+        raise NothingToStudy(f"sweep run {parent_id} has no FINISHED job runs ({len(jobs)} others)")
     # Thousands of runs, or a far server, take a while: the tally shows how far it is.
     with console.Tally(len(finished), "study: importance tables read") as tally:
         importances = artifacts.load_importances(finished["artifact_uri"].to_dict(), tally.advance)
@@ -97,7 +101,9 @@ def compute(
 def interval_by(study: Study) -> str:
     """What the top-k frequency's interval resamples (compute.topk_frequency)."""
     splits = int(study.headline.get("n_split_seeds", 0) or 0)
-    return "by split seed" if 2 <= splits < study.n_runs else "Wilson's"
+    if splits == 2:
+        return "none with 2 split seeds"
+    return "by split seed" if 2 < splits < study.n_runs else "Wilson's"
 
 
 def orphaned_names(jobs: pd.DataFrame) -> list[str]:
@@ -151,9 +157,7 @@ def publish(
     # jobs still RUNNING are not FINISHED, so closing them after changes none of its numbers.
     try:
         study = compute(experiment_id, parent_id, study_settings, jobs, asked)
-    except findings.UnknownPair:
-        raise
-    except UserError:  # nothing to study (no finished job): the gone ones are closed still
+    except NothingToStudy:  # no finished job: the gone ones are closed still
         orphans.close_orphans(experiment_id, parent_id, by="ebm-study-report")
         raise
     # Jobs whose process is gone (kill -9, the OOM killer) would stay RUNNING for ever.

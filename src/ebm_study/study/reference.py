@@ -66,14 +66,16 @@ def reference(run_id: str) -> Reference | None:
 
 
 def load_models(finished: pd.DataFrame, run_ids: list[str], known: dict | None = None) -> dict:
-    """run_id -> fitted model of each of these runs (`known`: models already read); a model
-    that cannot be read (its artifacts moved or deleted) is left out with a warning: the rest
-    of the study stands without it."""
+    """run_id -> fitted model of each of these runs (`known`: models already read, None for
+    one that could not be, so it is neither tried nor warned of twice); a model that cannot be
+    read (its artifacts moved or deleted) is left out with a warning: the rest of the study
+    stands without it."""
     known = known or {}
     out = {}
     for run_id in run_ids:
         if run_id in known:
-            out[run_id] = known[run_id]
+            if known[run_id] is not None:
+                out[run_id] = known[run_id]
             continue
         try:
             out[run_id] = models.load_estimator(finished.loc[run_id, "model_uri"])

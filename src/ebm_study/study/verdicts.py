@@ -97,11 +97,16 @@ def orderings_sentence(study: Study) -> str:
         conclusions.CONFLICTING,
         conclusions.LEANING,
         conclusions.COIN_TOSS,
+        conclusions.TOO_FEW,
         conclusions.NO_INTERVAL,
     ):
         rows = table[table["verdict"] == verdict]
         if len(rows):
-            parts.append(f"{verdict}: " + ", ".join(_pair(r) for r in rows.itertuples()))
+            label = verdict
+            if verdict == conclusions.TOO_FEW:
+                need = conclusions.MIN_SPLITS_TO_SETTLE
+                label = f"too few split seeds to settle any (it needs {need})"
+            parts.append(f"{label}: " + ", ".join(_pair(r) for r in rows.itertuples()))
     k = study.settings.top_k
     return (
         f"Neighbouring orderings of the first {k + 2} terms (`orderings.json`; settled: the "
@@ -130,6 +135,8 @@ def compare_sentence(study: Study, a: str, b: str) -> str:
         "importance is the larger on average (its wins are large ones)",
         conclusions.COIN_TOSS: "a coin toss: the runs cannot say which is above",
         conclusions.NO_INTERVAL: f"no interval with {splits} split seed(s): nothing is settled",
+        conclusions.TOO_FEW: f"too few split seeds: with {splits}, no ordering can be settled "
+        f"(it needs {conclusions.MIN_SPLITS_TO_SETTLE})",
     }[row["verdict"]]
     return (
         f"{a} against {b} over {study.n_runs} runs on {splits} split seeds: {a} outranks {b} "
@@ -150,10 +157,10 @@ def groups_sentence(study: Study) -> str:
         f"{runs} runs"
         if runs == g.n_runs_total
         else f"{runs} of the {g.n_runs_total} runs (those whose model could be read, at most "
-        f"{groups.MAX_RUNS}, whole split seeds)"
+        f"{groups.MAX_RUNS})"
     )
     table = g.table[g.table["unit"].map(lambda u: len(g.units[u]) > 1)]
-    splits = int(study.headline.get("n_split_seeds", 0) or 0)
+    splits = study.design(list(g.matrix.index)).n_groups
 
     def bound(r) -> str:
         if r.reliable:

@@ -138,6 +138,10 @@ class SweepRun(Callback):
             try:
                 study_settings = settings.from_config(config)
                 study = publish.publish(self.experiment_id, self.parent_id, study_settings, jobs)
+                if study.orphaned:  # the study closed gone jobs: count them as they now are
+                    jobs = sweeps.jobs_frame(self.experiment_id, self.parent_id)
+                    summary = sweeps.sweep_counts(jobs)
+                    failed = summary[tags.N_FAILED]
                 words.print_study(study, self.parent_id)
                 sweeps.clear_study_failure(self.parent_id)  # a resumed sweep's earlier one
             except Exception as err:  # the sweep's runs are safe; `ebm-study-report` retries
