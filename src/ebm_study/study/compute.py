@@ -178,6 +178,12 @@ def measures(
     return row, notes
 
 
+def by_split_seed(design: by_split.Design | None, n_runs: int) -> bool:
+    """Whether the top-k share's interval is by split seed (several split seeds, some with
+    several runs), or Wilson's (one run a split seed, or all on one)."""
+    return design is not None and design.across and design.n_groups < n_runs
+
+
 def topk_frequency(
     scores: pd.DataFrame, kinds: pd.Series, k: int, design: by_split.Design | None = None
 ) -> pd.DataFrame:
@@ -189,7 +195,7 @@ def topk_frequency(
     R = stability.ranks(values)
     count = Z.sum(axis=0)
     low, high = intervals.wilson(count, M)
-    if design is not None and design.across and design.n_groups < M:
+    if by_split_seed(design, M):
         shares = [by_split.mean(Z[:, f].astype(float), design) for f in range(Z.shape[1])]
         low = np.clip([s.ci_low for s in shares], 0, 1)
         high = np.clip([s.ci_high for s in shares], 0, 1)

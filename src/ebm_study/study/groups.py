@@ -65,13 +65,12 @@ def chosen_runs(study: Study, finished: pd.DataFrame) -> list[str]:
     order = [r for r in study.ranks.index if pd.notna(finished["model_uri"].get(r))]
     if len(order) <= MAX_RUNS or "split_seed" not in study.run_table:
         return order[:MAX_RUNS]
-    split = study.run_table["split_seed"].astype(str)
+    split = study.run_table.loc[order, "split_seed"].astype(str)
     chosen: list[str] = []
-    for seed in dict.fromkeys(split[order]):
-        members = [r for r in order if split[r] == seed]
+    for _, members in split.groupby(split, sort=False):  # first-seen order, runs in order
         if chosen and len(chosen) + len(members) > MAX_RUNS:
             break
-        chosen += members
+        chosen += list(members.index)
     return chosen[:MAX_RUNS]
 
 

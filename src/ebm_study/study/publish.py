@@ -20,7 +20,7 @@ from ebm_study.measures import pareto
 from ebm_study.metric_names import lower_is_better
 from ebm_study.settings import StudySettings
 from ebm_study.study import cloud, findings, groups, plots, verdicts
-from ebm_study.study.compute import Study, run_study
+from ebm_study.study.compute import Study, by_split_seed, run_study
 from ebm_study.study.reference import (
     near_twins,
     reference,
@@ -100,10 +100,10 @@ def compute(
 
 def interval_by(study: Study) -> str:
     """What the top-k frequency's interval resamples (compute.topk_frequency)."""
-    splits = int(study.headline.get("n_split_seeds", 0) or 0)
-    if splits == 2:
-        return "none with 2 split seeds"
-    return "by split seed" if 2 < splits < study.n_runs else "Wilson's"
+    design = study.design()
+    if not by_split_seed(design, study.n_runs):
+        return "Wilson's"
+    return "by split seed" if design.n_groups >= 3 else "none with 2 split seeds"
 
 
 def orphaned_names(jobs: pd.DataFrame) -> list[str]:

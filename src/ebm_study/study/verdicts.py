@@ -184,6 +184,12 @@ def groups_sentence(study: Study) -> str:
 
 
 def near_best_paragraph(study: Study) -> str:
+    """The near-best section of the summary (`near_best_sentences` under its heading)."""
+    text = near_best_sentences(study)
+    return f"\n### Every near-best model\n\n{text}\n" if text else ""
+
+
+def near_best_sentences(study: Study) -> str:
     """Every near-best model: which settings, and what holds for all of them."""
     ranges = study.near_best
     if ranges is None or ranges.empty:
@@ -224,7 +230,7 @@ def near_best_paragraph(study: Study) -> str:
             f"its top {k}; {top['term']}'s importance ranges "
             f"{fmt(top['importance_p05'])}-{fmt(top['importance_p95'])} (5th-95th percentile)."
         )
-    return "\n### Every near-best model\n\n" + " ".join(lines) + "\n"
+    return " ".join(lines)
 
 
 def near_best_how(study: Study) -> str:

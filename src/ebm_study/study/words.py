@@ -241,7 +241,7 @@ def print_study(study: Study, parent_id: str) -> None:
     print(headline_sentence(study))
     wide = width_sentence(study)
     if wide:
-        print(wide.replace("`", ""))
+        print(verdicts.plain(wide))
     if study.score == "r2":
         print("A regression: mean_r2 is the mean R2 on the runs' test splits.")
     if study.positive_classes:
@@ -261,7 +261,7 @@ def print_study(study: Study, parent_id: str) -> None:
         )
     warned = warning_sentence(study)
     if warned:
-        print(warned.replace("`", ""))
+        print(verdicts.plain(warned))
     with pd.option_context("display.width", 160, "display.max_colwidth", 60):
         print(settings_table(study).to_string(index=False))
     if study.pareto is not None:
@@ -274,6 +274,6 @@ def print_study(study: Study, parent_id: str) -> None:
         )
     for line in verdicts.sentences(study):
         print(verdicts.plain(line))
-    near_best = verdicts.near_best_paragraph(study).replace("### Every near-best model", "")
-    if near_best.strip():
-        print("Every near-best model: " + verdicts.plain(near_best.strip()))
+    near_best = verdicts.near_best_sentences(study)
+    if near_best:
+        print("Every near-best model: " + verdicts.plain(near_best))
