@@ -98,11 +98,12 @@ def by_role(runs: list[Run], role: str) -> list[Run]:
 
 
 def sweep_of(runs: list[Run]) -> tuple[Run, list[Run]]:
-    """The one sweep parent among the runs, and its jobs."""
+    """The one sweep parent among the runs, and its jobs (not its settings' summaries, nor a
+    consensus model's run)."""
     parents = by_role(runs, tags.ROLE_SWEEP)
     assert len(parents) == 1, [r.info.run_name for r in runs]
     jobs = [r for r in runs if r.data.tags.get(tags.PARENT) == parents[0].info.run_id]
-    return parents[0], jobs
+    return parents[0], by_role(jobs, tags.ROLE_JOB)
 
 
 def assert_copied(before: dict[str, Run], after: dict[str, Run]) -> None:

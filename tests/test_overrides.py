@@ -20,7 +20,21 @@ def test_a_plain_command_line_value_fixes_a_sweeper_key():
 
 def test_run_name_says_what_differs_with_short_keys():
     job = ["split_seed=3", "model.learning_rate=0.05", "model.outer_bags=2", "experiment=quick"]
-    assert run_name(job, ["split_seed", "model.learning_rate"]) == "split_seed=3,learning_rate=0.05"
+    swept = ["split_seed", "model.learning_rate", "model_seed"]
+    # What differs in the setting first, seeds last and short: a name cut at 20 characters
+    # still says which setting it is.
+    assert run_name([*job, "model_seed=1"], swept) == "learning_rate=0.05 split=3 model=1"
+
+
+def test_a_sweeps_name_leaves_out_where_things_are_stored():
+    from ebm_study.overrides import sweep_name
+
+    given = ["split_seed=range(0,6)", "tracking.uri=sqlite:////tmp/x/mlflow.db"]
+    given += ["tracking.artifact_location=/tmp/x/a", "paths.mlruns=/tmp/x", "hydra/launcher=joblib"]
+    assert sweep_name([*given, "model.learning_rate=0.05,0.1"]) == (
+        "sweep split_seed=range(0,6) model.learning_rate=0.05,0.1"
+    )
+    assert sweep_name([]) == "sweep"
 
 
 def test_single_run_name_lists_its_overrides_but_not_where_it_writes():

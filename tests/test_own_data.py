@@ -207,7 +207,7 @@ def test_the_studys_score_and_promotions_can_be_average_precision(rare):
         "--tracking-uri", uri, "--metric", "average_precision", program="ebm-study-report"
     )
     assert report.returncode == 0, report.stderr[-3000:]
-    assert "mean_average_precision" in report.stdout
+    assert "mean average precision (95% CI)" in report.stdout  # the table's header
     mean = np.mean([j.data.metrics["average_precision"] for j in jobs])
     client = MlflowClient(tracking_uri=uri)
     assert client.get_run(parent.info.run_id).data.metrics[

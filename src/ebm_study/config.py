@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -159,22 +158,6 @@ def short_names(keys: Iterable[str]) -> dict[str, str]:
         k: (tail if last.count(tail) == 1 else k.replace(".", "_"))
         for k, tail in zip(keys, last, strict=True)
     }
-
-
-def number(x: object) -> str:
-    """One format for every number people read: 3 significant digits, `n/a` when undefined."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{x:#.3g}".rstrip(".") if isinstance(x, float) else str(x)
-
-
-def interval(value: object, low: object, high: object) -> str:
-    """`0.461 (0.405–0.513)`: a value with its 95% interval; `0.500 (no interval)` when the
-    value has none (too few runs), `n/a` when the value itself is undefined."""
-    if low is None or (isinstance(low, float) and math.isnan(low)):
-        defined = isinstance(value, float | int) and math.isfinite(value)
-        return f"{number(value)} (no interval)" if defined else number(value)
-    return f"{number(value)} ({number(low)}–{number(high)})"
 
 
 def setting_label(params: Mapping[str, object], swept: Iterable[str]) -> str:

@@ -31,21 +31,38 @@ def swept_keys(overrides: Iterable[str], sweeper_params: Mapping[str, object] | 
     return list(dict.fromkeys(keys))
 
 
+# A run's seeds, last in its name and short: the setting is what a cut name must still say.
+_SEED_NAMES = {"split_seed": "split", "model_seed": "model"}
+
+
 def run_name(overrides: Iterable[str], swept: Iterable[str] | None = None) -> str:
-    """`split_seed=3,learning_rate=0.05`: the run's overrides, only the swept keys in a sweep.
+    """`learning_rate=0.05 split=3 model=1`: the run's overrides, only the swept keys in a
+    sweep, what sets its setting apart first and its seeds last, so that the UI's runs list,
+    which cuts names at about 20 characters, still shows the setting.
 
     MLflow's random names collide across seeds and say nothing; this says what differs.
     """
     keep = set(swept) if swept is not None else None
-    parts = []
+    parts, seeds = [], []
     for override in _parsed(overrides):
         key = override.key_or_group
         if key.startswith(_QUIET_PREFIXES) or (keep is not None and key not in keep):
             continue
         raw = override.value()
         value = mask_uri(raw) if isinstance(raw, str) else override.get_value_element_as_str()
-        parts.append(f"{key.rsplit('.', 1)[-1]}={value}")
-    return ",".join(parts) or "defaults"
+        if key in _SEED_NAMES:
+            seeds.append(f"{_SEED_NAMES[key]}={value}")
+        else:
+            parts.append(f"{key.rsplit('.', 1)[-1]}={value}")
+    return " ".join(parts + seeds) or "defaults"
+
+
+def sweep_name(overrides: Iterable[str]) -> str:
+    """`sweep split_seed=range(0,6) model.learning_rate=0.05,0.1`: the sweep's command line
+    without where things are stored or how Hydra runs (a store's URI is long and says nothing
+    of the sweep; the parent's overrides.txt keeps every one)."""
+    kept = [o for o in overrides if not o.lstrip("+~").startswith(_QUIET_PREFIXES)]
+    return " ".join(["sweep", *kept])
 
 
 # A setting is its hyperparameters: the data, the seeds and how runs are read are not.

@@ -166,7 +166,7 @@ def test_a_regression_csv_runs_a_whole_sweep_and_study(regression_sweep):
     )
     client = MlflowClient(tracking_uri=uri)
     files = {f.path for f in client.list_artifacts(parent.info.run_id)}
-    assert "stability_vs_r2.png" in files
+    assert "accuracy_vs_stability.png" in files
     local = client.download_artifacts(parent.info.run_id, "stability_by_config.json", str(folder))
     with open(local) as file:
         table = json.load(file)

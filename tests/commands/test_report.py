@@ -1,5 +1,6 @@
 """The study on a sweep's parent run, and `ebm-study-report` reproducing it from the store."""
 
+import re
 from types import SimpleNamespace
 
 import mlflow
@@ -8,6 +9,7 @@ from conftest import artifact_table
 from mlflow.tracking import MlflowClient
 
 from ebm_study.commands.report import main as report_main
+from ebm_study.rounding import decimals, rounded_like
 
 HEADLINE = [
     "stability_nogueira",
@@ -46,7 +48,8 @@ def test_parent_run_carries_tables_pictures_and_summary(shared_sweep):
         "topk_frequency.json",
         "topk_frequency.png",
         "rank_heatmap.png",
-        "stability_vs_f1.png",
+        "accuracy_vs_stability.png",
+        "study.html",
     } <= paths
     by_config = by_config_of(parent, shared_sweep.uri)
     assert len(by_config) == 2 and (by_config["n_runs"] == 6).all()
@@ -89,7 +92,10 @@ def test_report_reproduces_the_numbers_from_the_store_alone(shared_sweep, capsys
     assert report_main(["--tracking-uri", shared_sweep.uri]) == 0
     out = capsys.readouterr().out
     assert f"sweep run {parent.info.run_id}" in out
-    assert f"Phi (95% CI) = {before['stability_nogueira']:#.3g} (" in out
+    from ebm_study.rounding import interval
+
+    low, high = before["stability_nogueira_ci_low"], before["stability_nogueira_ci_high"]
+    assert f"Phi (95% CI) = {interval(before['stability_nogueira'], low, high)}" in out
     assert "learning_rate=0.05" in out and "whole sweep" in out
     after = MlflowClient(tracking_uri=shared_sweep.uri).get_run(parent.info.run_id).data.metrics
     for name in HEADLINE:
@@ -189,10 +195,14 @@ def test_the_parent_says_which_class_f1_is_about(shared_sweep):
 
 
 def test_each_finished_job_shows_its_settings_stability(shared_sweep):
-    by_config = by_config_of(shared_sweep.parent, shared_sweep.uri).set_index("config_key")
+    # Read with json (MLflow's load_table parses floats imprecisely: 0.3 as 0.30000000000000004).
+    by_config = artifact_table(shared_sweep.parent, "stability_by_config.json")
+    by_config = by_config.set_index("config_key")
     for job in shared_sweep.finished:
-        phi = by_config.loc[job.data.tags["config_key"], "nogueira"]
-        assert job.data.metrics["stability_nogueira"] == pytest.approx(phi, nan_ok=True)
+        row = by_config.loc[job.data.tags["config_key"]]
+        # The table shows the digits its interval supports; the job's metric has them all.
+        places = decimals(row["nogueira_ci_low"], row["nogueira_ci_high"])
+        assert rounded_like(job.data.metrics["stability_nogueira"], places) == row["nogueira"]
     failed = [j for j in shared_sweep.jobs if j.info.status != "FINISHED"]
     assert failed and not any("stability_nogueira" in j.data.metrics for j in failed)
 
@@ -245,3 +255,106 @@ def test_a_gone_sweep_with_no_finished_job_is_closed_though_there_is_no_study(tm
     assert "has no FINISHED job runs" in capsys.readouterr().err
     for run in (parent, job):
         assert client.get_run(run.info.run_id).info.status == "KILLED"
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 26: the study on one page, settings as rows
+
+
+def page_of(run, path="study.html") -> str:
+    from pathlib import Path
+
+    return (Path(run.info.artifact_uri.removeprefix("file://")) / path).read_text()
+
+
+def test_the_parent_holds_one_self_contained_page_verdict_first(shared_sweep):
+    parent = shared_sweep.parent
+    html = page_of(parent)
+    verdict = html.index('id="verdict"')
+    # The verdict, then the table, then the pictures: headline with its interval, what is
+    # reliably on top, the recommendation.
+    assert verdict < html.index("Per setting") < html.index("<figure>")
+    head = html[verdict : html.index("</section>", verdict)]
+    assert "Reliably in the top 5" in head and "Top-5 stability over 12 runs" in head
+    assert "Recommended: learning_rate=" in head
+    # Self-contained: every picture embedded, nothing fetched.
+    sources = re.findall(r'<img src="([^"]*)"', html)
+    client = MlflowClient(tracking_uri=shared_sweep.uri)
+    pngs = [a.path for a in client.list_artifacts(parent.info.run_id) if a.path.endswith(".png")]
+    shapes = client.list_artifacts(parent.info.run_id, "shapes")
+    assert len(sources) == len(pngs) + len(shapes) >= 4
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)
+    assert "stability_vs_f1.png" not in pngs and "pareto_front.png" not in pngs
+    assert "accuracy_vs_stability.png" in pngs
+
+
+def test_numbers_show_the_digits_their_intervals_support(shared_sweep):
+    from ebm_study.rounding import decimals, interval
+
+    parent = shared_sweep.parent
+    m = parent.data.metrics
+    words = interval(
+        m["stability_nogueira"], m["stability_nogueira_ci_low"], m["stability_nogueira_ci_high"]
+    )
+    assert f"= {words}" in parent.data.tags["mlflow.note.content"]
+    assert f"= {words}" in page_of(parent)
+    # The JSON table: each value to its own interval's digits; the metric keeps them all.
+    by_config = artifact_table(parent, "stability_by_config.json")
+    for row in by_config.itertuples():  # 3 split seeds: wide intervals, two or three decimals
+        places = decimals(row.nogueira_ci_low, row.nogueira_ci_high)
+        assert places <= 3 and round(row.nogueira, places) == row.nogueira
+
+
+def settings_runs(uri, parent):
+    client = MlflowClient(tracking_uri=uri)
+    return client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}' "
+        "and tags.`ebm_study.role` = 'setting'",
+    )
+
+
+def test_one_summary_run_a_setting_compares_settings_not_jobs(shared_sweep, capsys):
+    from ebm_study.tracking import sweeps
+
+    parent = shared_sweep.parent
+    runs = {r.data.tags["setting"]: r for r in settings_runs(shared_sweep.uri, parent)}
+    assert set(runs) == {"learning_rate=0.01", "learning_rate=0.05"}
+    by_config = artifact_table(parent, "stability_by_config.json").set_index("setting")
+    for label, run in runs.items():
+        assert run.info.status == "FINISHED" and run.info.run_name.startswith(label)
+        assert run.data.params["model.learning_rate"] == label.split("=")[1]
+        assert "split_seed" not in run.data.params and "model_seed" not in run.data.params
+        m = run.data.metrics
+        assert m["n_runs"] == 6 and m["n_split_seeds"] == 3
+        assert m["mean_f1_ci_low"] <= m["mean_f1"] <= m["mean_f1_ci_high"]
+        low, high = m["stability_nogueira_ci_low"], m["stability_nogueira_ci_high"]
+        assert low <= m["stability_nogueira"] <= high
+        row = by_config.loc[label]
+        places = decimals(row["nogueira_ci_low"], row["nogueira_ci_high"])
+        assert rounded_like(m["stability_nogueira"], places) == row["nogueira"]
+    assert sum(r.data.tags["ebm_study.recommended"] == "true" for r in runs.values()) == 1
+    # Never a job: not in the sweep's jobs, so not studied, counted or promoted.
+    mlflow.set_tracking_uri(shared_sweep.uri)
+    jobs = sweeps.jobs_frame(parent.info.experiment_id, parent.info.run_id)
+    assert not set(jobs.index) & {r.info.run_id for r in runs.values()} and len(jobs) == 18
+    # Recomputed, the study updates them in place: still one a setting.
+    assert report_main(["--tracking-uri", shared_sweep.uri]) == 0
+    capsys.readouterr()
+    again = settings_runs(shared_sweep.uri, parent)
+    assert {r.info.run_id for r in again} == {r.info.run_id for r in runs.values()}
+
+
+def test_report_writes_the_page_anywhere_and_a_bad_path_is_one_line(shared_sweep, tmp_path, capsys):
+    target = tmp_path / "out" / "study.html"
+    args = ["--tracking-uri", shared_sweep.uri, "--no-log", "--html", str(target)]
+    assert report_main(args) == 0
+    assert f"the study's page: {target}" in capsys.readouterr().out
+    assert 'id="verdict"' in target.read_text()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    args = ["--tracking-uri", shared_sweep.uri, "--html", str(blocker / "x.html")]
+    assert report_main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ebm-study-report: error: --html=")

@@ -76,7 +76,7 @@ def test_run_finishes_with_every_metric(finished):
 
 def test_run_is_named_for_its_overrides_and_tagged(finished):
     _, _, run = finished
-    assert run.info.run_name == "split_seed=3,interactions=2"
+    assert run.info.run_name == "interactions=2 split=3"
     tags = run.data.tags
     assert len(tags["config_key"]) == 12
     assert tags["versions.interpret-core"].startswith("0.7")
@@ -357,12 +357,13 @@ def test_the_command_runs_one_job(tmp_path):
     result = run_cli(*TINY, "split_seed=2", *store_overrides(tmp_path), "tracking.log_model=false")
     assert result.returncode == 0, result.stderr[-3000:]
     (run,) = all_runs(store_uri(tmp_path))
-    assert run.info.status == "FINISHED" and run.info.run_name.endswith(",split_seed=2")
+    assert run.info.status == "FINISHED" and run.info.run_name.endswith(" split=2")
     # It says how it scored, what came out on top, and where to see it.
     m, run_id = run.data.metrics, run.info.run_id
     assert f"run {run_id}: accuracy {m['accuracy']:.4f}, f1 {m['f1']:.4f}," in result.stdout
     assert "top 5: worst " in result.stdout
     url = f"http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+    url += "?workflowType=machine_learning"  # the model-training view, not GenAI's
     assert f"see it (after `make ui`): {url}" in result.stdout
 
 

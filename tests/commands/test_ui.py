@@ -8,10 +8,11 @@ import re
 import subprocess
 import sys
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import free_port, wait_for
+from conftest import all_runs, free_port, run_cli, store_overrides, store_uri, sweep_of, wait_for
 from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.browser
@@ -28,6 +29,26 @@ def answers(url: str) -> bool:
         return urllib.request.urlopen(url, timeout=2).status == 200
     except OSError:
         return False
+
+
+@contextmanager
+def mlflow_ui(uri: str):
+    """`mlflow ui` on a store, as `make ui` starts it; its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    mlflow_bin = Path(sys.executable).with_name("mlflow")
+    server = subprocess.Popen(
+        [str(mlflow_bin), "ui", "--backend-store-uri", uri]
+        + ["--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: answers(base), timeout=90), "mlflow ui did not start"
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +97,15 @@ def test_the_printed_url_lands_on_the_runs_of_the_study(ui, page, shared_sweep):
     assert page.get_by_text("Model registry").first.is_visible()  # the model-training view
     assert not page.get_by_text("Token Usage").count()  # not the GenAI overview
     parent.locator("button").first.click()  # expand the parent: its children
-    page.get_by_text("split_seed=1,model_seed=1,learning_rate=0.05").first.wait_for(timeout=30_000)
-    names = page.get_by_text(
-        re.compile(r"^split_seed=\d,model_seed=\d,learning_rate=")
-    ).all_inner_texts()
+    page.get_by_text("learning_rate=0.05 split=1 model=1").first.wait_for(timeout=30_000)
+    names = page.get_by_text(re.compile(r"^learning_rate=\S+ split=\d model=\d$")).all_inner_texts()
     assert sorted(names) == sorted(j.info.run_name for j in shared_sweep.jobs)
+    # Beside them, one run a setting: what the runs table and charts compare.
+    settings = page.get_by_text(re.compile(r"^learning_rate=\S+ \(setting: 6 runs\)$"))
+    assert sorted(settings.all_inner_texts()) == [
+        "learning_rate=0.01 (setting: 6 runs)",
+        "learning_rate=0.05 (setting: 6 runs)",
+    ]
 
 
 def test_the_stability_table_shows_every_column(ui, page, shared_sweep):
@@ -129,3 +154,54 @@ def test_the_parents_description_opens_with_what_is_reliably_on_top(ui, page, sh
     assert verdict.is_visible()
     headline = page.get_by_text("Top-5 stability over 12 runs on 3 split seeds").first
     assert headline.is_visible()
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 26: the study's page, and users' strings shown as text
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A sweep of a CSV whose deciding column is named like markup: it tops every top k."""
+    import numpy as np
+    import pandas as pd
+
+    folder = tmp_path_factory.mktemp("hostile")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(240, 4))
+    frame = pd.DataFrame(x, columns=[HOSTILE, "cost $ per $ unit", "a|b", "[x](javascript:1)"])
+    frame["label"] = (x[:, 0] + 0.3 * x[:, 1] + rng.normal(0, 0.5, 240) > 0).astype(int)
+    path = folder / "hostile.csv"
+    frame.to_csv(path, index=False)
+    result = run_cli(
+        "-m", "split_seed=0,1,2", "data=csv", f"data.path={path}", "data.target=label",
+        "top_k=2", "model.outer_bags=2", "model.max_rounds=300", "model.n_jobs=1",
+        *store_overrides(folder),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    parent, _ = sweep_of(all_runs(store_uri(folder)))
+    return store_uri(folder), parent
+
+
+def test_a_users_column_named_like_markup_is_shown_as_text(hostile, page):
+    uri, parent = hostile
+    alerts = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    study = Path(parent.info.artifact_uri.removeprefix("file://")) / "study.html"
+    page.goto(study.as_uri())
+    page.locator("#verdict").wait_for(timeout=30_000)
+    assert HOSTILE in page.inner_text("body")
+    # No element came of it: every image is one of the page's own embedded pictures.
+    sources = page.eval_on_selector_all("img", "els => els.map(e => e.getAttribute('src'))")
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert not page.locator("a").count()
+    with mlflow_ui(uri) as base:
+        page.goto(f"{base}/#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}")
+        page.get_by_text("Reliably in the top 2", exact=False).first.wait_for(timeout=60_000)
+        shown = page.get_by_text(HOSTILE, exact=False).first
+        assert shown.is_visible()  # in the description's verdict, as text
+        assert not page.locator('img[src="x"]').count()
+        assert not page.locator('a[href^="javascript"]').count()
+    assert not alerts

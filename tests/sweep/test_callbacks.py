@@ -31,7 +31,7 @@ def test_one_parent_with_named_children_grouped_by_setting(shared_sweep):
     assert parent.data.tags["ebm_study.swept"] == "split_seed,model_seed,model.learning_rate"
     assert {j.data.tags["mlflow.parentRunId"] for j in jobs} == {parent.info.run_id}
     assert sorted(j.info.run_name for j in jobs) == sorted(
-        f"split_seed={s},model_seed={m},learning_rate={lr}"
+        f"learning_rate={lr} split={s} model={m}"
         for s in range(3)
         for m in range(2)
         for lr in ("0.01", "0.05", "-1")
@@ -99,7 +99,7 @@ def test_a_named_study_sweeps_its_own_grid(joblib_sweep):
     parent, jobs = sweep_of(runs)
     assert parent.data.tags["ebm_study.swept"] == "split_seed,model.learning_rate"
     assert sorted(j.info.run_name for j in jobs) == [
-        f"split_seed={s},learning_rate={lr}" for s in (0, 1) for lr in ("0.015", "0.05")
+        f"learning_rate={lr} split={s}" for s in (0, 1) for lr in ("0.015", "0.05")
     ]
 
 

@@ -158,7 +158,7 @@ def test_a_search_interrupted_resumes_without_refitting_and_leaves_a_true_pareto
 
     assert set(front["config_key"]) == {k for k in f1 if not beaten(k)}
     assert front["recommended"].sum() == 1
-    chart = Path(parent.info.artifact_uri.removeprefix("file://")) / tags.PARETO_CHART
+    chart = Path(parent.info.artifact_uri.removeprefix("file://")) / tags.ACCURACY_CHART
     assert chart.stat().st_size > 0
     assert "Accurate and stable" in parent.data.tags[tags.NOTE]
 

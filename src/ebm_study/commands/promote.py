@@ -11,12 +11,12 @@ import pandas as pd
 
 from ebm_study import console
 from ebm_study.commands import cli
-from ebm_study.config import interval
 from ebm_study.errors import UserError
 from ebm_study.fit import pipeline
 from ebm_study.measures import pareto
 from ebm_study.metric_names import LOWER_IS_BETTER
 from ebm_study.metric_names import lower_is_better as metric_lower_is_better
+from ebm_study.rounding import interval
 from ebm_study.study import publish
 from ebm_study.study.compute import Study
 from ebm_study.tracking import artifacts, models, runs, sweeps, tags

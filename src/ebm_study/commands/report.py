@@ -10,9 +10,11 @@ from ebm_study.commands import cli
 from ebm_study.errors import UserError
 from ebm_study.study.publish import (
     NothingToStudy,
+    build_outputs,
     compute,
     publish,
     sweep_settings,
+    write_page,
 )
 from ebm_study.study.verdicts import compare_sentence
 from ebm_study.study.words import (
@@ -76,7 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         help='two terms, e.g. "worst texture" "mean texture": the share of runs where A '
         "outranks B and their importance difference, intervals by split seed",
     )
-    parser.add_argument("--no-log", action="store_true", help="print only; write nothing")
+    parser.add_argument(
+        "--html",
+        metavar="PATH",
+        help="also write the study's one-page report (the parent run's study.html) to PATH",
+    )
+    parser.add_argument(
+        "--no-log", action="store_true", help="print only; write nothing to the store"
+    )
     args = parser.parse_args(argv)
     parent = cli.select_sweep(args, cli.use_store(args))
     parent_id, experiment_id = parent.info.run_id, parent.info.experiment_id
@@ -92,9 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     asked = [tuple(args.compare)] if args.compare else []
     if args.no_log:
         study = compute(experiment_id, parent_id, chosen, asked=asked)
+        if args.html:
+            jobs = sweeps.jobs_frame(experiment_id, parent_id)
+            write_page(build_outputs(study, jobs, parent_id).page, args.html)
     else:  # the study first: a bad --compare term stops it before anything is written
         try:
-            study = publish(experiment_id, parent_id, chosen, asked=asked)
+            study = publish(experiment_id, parent_id, chosen, asked=asked, html_path=args.html)
         except NothingToStudy:  # no finished job: a gone launch's sweep is closed still
             close_gone_sweep(parent_id)
             raise
@@ -107,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     print_study(study, parent_id)
     for a, b in asked:
         print(compare_sentence(study, a, b))
+    if args.html:
+        print(f"the study's page: {args.html}")
     if not args.no_log:
         status = sweeps.clear_study_failure(parent_id)
         if status is not None:

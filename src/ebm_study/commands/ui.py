@@ -14,9 +14,9 @@ PROG = "ebm-study-ui-url"
 
 
 def runs_url(base: str, experiment_id: str) -> str:
-    """The experiment's runs list; `workflowType` is the UI's own parameter for its view (the
-    experiment's `mlflow.experimentKind` tag, which `store.connect` sets, says the same)."""
-    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+    """The experiment's runs list in the model-training view (`store.MODEL_TRAINING_VIEW`: the
+    experiment's kind tag does not choose the view in MLflow 3.17's UI)."""
+    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs?{store.MODEL_TRAINING_VIEW}"
 
 
 @console.command(PROG)

@@ -24,9 +24,11 @@ import pandas as pd
 
 from ebm_study.measures import by_split
 from ebm_study.measures.stability import Estimate
+from ebm_study.rounding import interval
 from ebm_study.tracking.tags import CONFIG_KEY, TRIAL
 
 SPLIT = "split_seed"
+MAX_NAMED = 6  # settings a sentence names before "and N more"
 
 COLUMNS = [
     "setting",
@@ -190,21 +192,35 @@ def recommend(
 
 
 def sentence(front: pd.DataFrame, objective: str, min_stability: float | None) -> str:
-    """The recommendation in words, for the summary: why it, and what it cannot be told
-    apart from."""
+    """The front and the recommendation in words."""
+    head = front_sentence(front, objective)
+    return f"{head} {recommendation(front, objective, min_stability)}" if head else ""
+
+
+def front_sentence(front: pd.DataFrame, objective: str) -> str:
+    """How many settings are on the front, and what that means."""
     if front.empty or not front["on_front"].any():
         return ""
     on = front[front["on_front"]]
+    name = "Phi_C" if objective == "nogueira_corr" else "Phi"
+    metric = str(front["metric"].iloc[0])
+    return (
+        f"{len(on)} of {len(front)} settings are on the Pareto front of {metric} and top-k "
+        f"stability ({name}; `pareto_front.json`, `accuracy_vs_stability.png`): no other "
+        "setting is at least as good on both and better on one."
+    )
+
+
+def recommendation(front: pd.DataFrame, objective: str, min_stability: float | None) -> str:
+    """The recommended setting with both its intervals, why it, and which settings it cannot
+    be told apart from (the verdict's last line)."""
+    if front.empty or not front["on_front"].any():
+        return ""
     best = front[front["recommended"]]
     name = "Phi_C" if objective == "nogueira_corr" else "Phi"
     metric = str(front["metric"].iloc[0])
-    head = (
-        f"{len(on)} of {len(front)} settings are on the Pareto front of {metric} and top-k "
-        f"stability ({name}; `pareto_front.json`, `pareto_front.png`): no other setting is at "
-        "least as good on both and better on one."
-    )
     if best.empty:
-        return f"{head} None of them reaches {name} >= {min_stability} (`study.min_stability`)."
+        return f"No setting on the front reaches {name} >= {min_stability} (`study.min_stability`)."
     row = best.iloc[0]
     floor = f", {name} >= {min_stability} (`study.min_stability`)" if min_stability else ""
     enough = front["stability"] >= (min_stability if min_stability is not None else -math.inf)
@@ -215,15 +231,22 @@ def sentence(front: pd.DataFrame, objective: str, min_stability: float | None) -
         if row.get("as_accurate", False)
         else f"the most accurate on the front{floor}"
     )
+    score = interval(row["metric_mean"], row["metric_ci_low"], row["metric_ci_high"])
+    phi = interval(row["stability"], row["stability_ci_low"], row["stability_ci_high"])
     text = (
-        f"{head} Recommended: **{row['setting']}**, {why}: {metric} {row['metric_mean']:.4g}, "
-        f"{name} {row['stability']:.3f} (`ebm-study-promote --pareto` registers its best run)."
+        f"**Recommended: {row['setting']}**, {why}: {metric} {score}, {name} {phi} "
+        "(`ebm-study-promote --pareto` registers its best run)."
     )
     alike = front[front.get("indistinct", pd.Series(False, index=front.index)).astype(bool)]
     if len(alike):
-        names = ", ".join(f"**{s}**" for s in alike["setting"])
+        names = [f"**{s}**" for s in alike["setting"]]
+        shown = ", ".join(names[:MAX_NAMED])
+        if len(names) > MAX_NAMED:
+            shown += f" and {len(names) - MAX_NAMED} more (`indistinct` in the table)"
         text += (
-            f" It cannot be told apart from {names} on either objective (paired intervals of "
+            f" It cannot be told apart from {shown} on either objective (paired intervals of "
             "the differences cover 0): more split seeds would say which is better."
         )
+    else:
+        text += " Every other setting is told apart from it on at least one objective."
     return text

@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ebm_study.study.plots import plain_text
+
 MAX_TERMS = 20  # rows drawn: the highest medians (the table holds every term)
 
 
+@plain_text
 def near_best_chart(ranges: pd.DataFrame, k: int, which: str) -> Figure:
     """Thin line: min-max over the near-best runs; thick bar: 5th-95th percentile; white tick:
     median; red diamond: the best run. Terms in every near-best top k are named in bold, those

@@ -254,7 +254,10 @@ def run_study(
     # runs weighted alike). Its within-split figure is the settings' own (below), averaged.
     design = design_of(runs, runs.index)
     headline, notes = measures(scores, settings, C, design)
-    headline[f"mean_{score}"] = by_split.mean(scored.to_numpy(), design).value
+    mean_score = by_split.mean(scored.to_numpy(), design)
+    headline[f"mean_{score}"] = mean_score.value
+    headline[f"mean_{score}_ci_low"] = mean_score.ci_low
+    headline[f"mean_{score}_ci_high"] = mean_score.ci_high
     within = pd.to_numeric(
         runs.get(WITHIN_RUN, pd.Series(math.nan, index=runs.index)), errors="coerce"
     )

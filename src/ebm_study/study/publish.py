@@ -10,6 +10,7 @@ import functools
 import logging
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -19,20 +20,10 @@ from ebm_study.errors import UserError
 from ebm_study.measures import pareto
 from ebm_study.metric_names import lower_is_better
 from ebm_study.settings import StudySettings
-from ebm_study.study import cloud, findings, groups, plots, verdicts
-from ebm_study.study.compute import Study, by_split_seed, run_study
-from ebm_study.study.reference import (
-    near_twins,
-    reference,
-    shape_study,
-)
-from ebm_study.study.tables import rounded
-from ebm_study.study.words import (
-    pareto_paragraph,
-    shape_sentence,
-    summary_markdown,
-)
-from ebm_study.tracking import artifacts, orphans, store, sweeps, tags
+from ebm_study.study import findings, groups, outputs
+from ebm_study.study.compute import Study, run_study
+from ebm_study.study.reference import near_twins
+from ebm_study.tracking import artifacts, orphans, setting_runs, store, sweeps, tags
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +89,6 @@ def compute(
     return study
 
 
-def interval_by(study: Study) -> str:
-    """What the top-k frequency's interval resamples (compute.topk_frequency)."""
-    design = study.design()
-    if not by_split_seed(design, study.n_runs):
-        return "Wilson's"
-    return "by split seed" if design.n_groups >= 3 else "none with 2 split seeds"
-
-
 def orphaned_names(jobs: pd.DataFrame) -> list[str]:
     """The jobs closed KILLED because the process running them was gone."""
     errors = jobs[tags.ERROR].fillna("") if tags.ERROR in jobs else pd.Series(dtype=str)
@@ -148,9 +131,11 @@ def publish(
     study_settings: StudySettings | None = None,
     jobs: pd.DataFrame | None = None,
     asked: Sequence[Sequence[str]] = (),
+    html_path: str | None = None,
 ) -> Study:
-    """Compute the study and log it on the parent run: metrics, tables, pictures, summary;
-    and on each finished job, its setting's Phi (up to MAX_RUN_COPIES jobs)."""
+    """Compute the study and log it on the parent run: metrics, tables, pictures, summary,
+    the page (also at `html_path`), one run a setting; and on each finished job, its
+    setting's Phi (up to MAX_RUN_COPIES jobs)."""
     if jobs is None:
         jobs = sweeps.jobs_frame(experiment_id, parent_id)
     # First the study, so a bad value (a --compare term) stops before anything is written;
@@ -164,81 +149,17 @@ def publish(
     if orphans.close_orphans(experiment_id, parent_id, by="ebm-study-report"):
         jobs = sweeps.jobs_frame(experiment_id, parent_id)
         study.orphaned = orphaned_names(jobs)
-    k = study.settings.top_k
-    metrics = {
-        name if name.startswith(tags.MEAN_PREFIX) else f"{tags.STABILITY_PREFIX}{name}": value
-        for name, value in study.headline.items()
-        # No interval is logged where it means nothing (too few runs): absent, not a NaN.
-        if not ("_ci_" in name and math.isnan(value))
-    }
-    metrics[tags.N_AT_MAX_ROUNDS] = len(study.at_max_rounds)
-    metrics[tags.N_RELIABLE] = verdicts.n_reliable(study)
-    # Tables as people read them in the UI: 3 significant digits (the metrics keep them all).
-    tables = {
-        tags.STABILITY_BY_CONFIG: rounded(study.by_config),
-        tags.TOPK_FREQUENCY: rounded(study.topk_frequency),
-    }
-    if study.twins is not None:
-        tables[tags.TERM_GROUPS] = rounded(study.twins)
-    if study.pareto is not None:
-        front = study.pareto
-        tables[tags.PARETO_FRONT] = rounded(front[front["on_front"]].reset_index(drop=True))
-    tables[tags.ORDERINGS] = rounded(study.orderings)
-    tables[tags.RELIABLE_TOP_K] = rounded(study.reliable)
-    figures = {}
-    if study.near_best is not None:
-        tables[tags.NEAR_BEST] = rounded(study.near_best)
-        figures[tags.NEAR_BEST_CHART] = cloud.near_best_chart(
-            study.near_best, k, verdicts.near_best_how(study)
-        )
-    fitted = {}
-    if study.groups is not None:
-        g = study.groups
-        tables[tags.GROUP_TOPK] = rounded(g.table)
-        for suffix, value in (
-            ("", g.stability.value),
-            ("_ci_low", g.stability.ci_low),
-            ("_ci_high", g.stability.ci_high),
-        ):
-            if not math.isnan(value):
-                metrics[tags.STABILITY_GROUPS + suffix] = value
-        fitted, g.fitted = g.fitted, {}  # the shapes read them once; then let them go
-    shape_table, shape_figures, shape_mean = shape_study(study, jobs, fitted)
-    if len(shape_table):
-        tables[tags.SHAPE_STABILITY] = rounded(shape_table)
-        metrics[tags.SHAPE_AGREEMENT] = shape_mean
-    ordered = list(study.ranks.index)
-    figures = {
-        **figures,
-        tags.TOPK_FREQUENCY_CHART: plots.topk_frequency_chart(
-            study.topk_frequency, k, study.n_runs, interval_by(study)
-        ),
-        tags.RANK_HEATMAP: plots.rank_heatmap(
-            study.ranks,
-            k,
-            [study.run_seeds.get(r, r) for r in ordered],
-            [study.run_settings.get(r, "") for r in ordered],
-            study.seeds_name,
-        ),
-        tags.STABILITY_VS_SCORE.format(score=study.score): plots.stability_vs_score(
-            study.by_config, k, study.score
-        ),
-        **shape_figures,
-    }
-    if study.pareto is not None:
-        metric = str(study.pareto["metric"].iloc[0])
-        figures[tags.PARETO_CHART] = plots.pareto_chart(
-            study.pareto, k, study.settings.objective, lower_is_better(metric)
-        )
-    run_tags = study.settings.to_tags()
-    if study.settings.corr_threshold is not None or len(shape_table):  # they read the rows
-        ref = reference(str(jobs.index[jobs["status"] == "FINISHED"][0]))
-        if ref is not None:
-            run_tags[tags.REFERENCE] = ref.describe()
-    if len(study.positive_classes) == 1:
-        run_tags[tags.POSITIVE_CLASS] = study.positive_classes[0]
-    note = summary_note(study, shape_sentence(shape_table, shape_mean))
-    artifacts.log_study(parent_id, metrics, tables, figures, note, run_tags)
+    out = build_outputs(study, jobs, parent_id)
+    if html_path is not None:  # first: a path that cannot be written stops it, nothing logged
+        write_page(out.page, html_path)
+    artifacts.log_study(
+        parent_id, out.metrics, out.tables, out.figures, out.note, out.run_tags,
+        {outputs.PAGE: out.page},
+    )  # fmt: skip
+    if len(out.setting_runs) <= MAX_SETTING_RUNS:
+        setting_runs.log_setting_runs(experiment_id, parent_id, out.setting_runs)
+    else:
+        log.info("%d settings: their summaries are on the parent only", len(out.setting_runs))
     copies = changed_run_stability(jobs, study)
     if len(copies) <= MAX_RUN_COPIES:
         sweeps.log_run_metric(tags.SETTING_STABILITY, copies)
@@ -247,31 +168,25 @@ def publish(
     return study
 
 
-# MLflow cuts a tag's value at 8,000 characters: the description must fit, so the per-setting
-# table gives up rows first (the JSON tables hold every one).
-NOTE_LIMIT = 8000
+def build_outputs(study: Study, jobs: pd.DataFrame, parent_id: str) -> outputs.Outputs:
+    """What the study writes (study/outputs.py), the page titled by the sweep's name."""
+    parent = sweeps.get_run(parent_id)
+    return outputs.build(study, jobs, parent_id, parent.info.run_name if parent else parent_id)
 
 
-def summary_note(study: Study, shapes: str) -> str:
-    """The parent's description, within NOTE_LIMIT: the table shortened to fit, and, past
-    that, cut at a line with a word on where the rest is."""
+def write_page(text: str, path: str) -> None:
+    """The study's page at a path a user named (`ebm-study-report --html PATH`)."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UserError(f"--html={path} cannot be written: {err.strerror or err}") from err
 
-    def note(rows: int | None) -> str:
-        return (
-            summary_markdown(study, rows)
-            + pareto_paragraph(study)
-            + verdicts.near_best_paragraph(study)
-            + shapes
-        )
 
-    text, rows = note(None), len(study.by_config)
-    while len(text) > NOTE_LIMIT and rows > 3:
-        rows = max(3, rows // 2)
-        text = note(rows)
-    if len(text) > NOTE_LIMIT:
-        cut = "\n\n(cut to MLflow's 8,000 characters: the study's JSON tables hold the rest)\n"
-        text = text[: text.rfind("\n", 0, NOTE_LIMIT - len(cut))] + cut
-    return text
+# Each setting's summary run costs 3 writes; past this many settings (a long search) the
+# parent's table is the place to compare them.
+MAX_SETTING_RUNS = 500
 
 
 # A metric a run costs one write (3 ms on SQLite): 2,000 runs take 6 s; past that the runs

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ebm_study.fit import contributions, pipeline
 from ebm_study.measures import redundancy, shapes
-from ebm_study.study import plots
+from ebm_study.study import shape_plots
 from ebm_study.study.compute import Study
 from ebm_study.tracking import models, runs, tags
 
@@ -37,6 +37,7 @@ class Reference:
     X: pd.DataFrame  # at most REFERENCE_ROWS rows
     run_id: str  # the run whose training rows they are
     training_rows: int  # how many that run had
+    target: str = ""  # the name of the column the runs predict: the shapes' axis names it
 
     def describe(self) -> str:
         """For the parent run's tag and the summary."""
@@ -55,14 +56,16 @@ def reference(run_id: str) -> Reference | None:
     correlated and shapes compared; None, with a warning, when the data cannot be read (a
     moved CSV): the study stands without what needs them."""
     try:
-        X = pipeline.prepare(runs.run_config(run_id)).split.X_train
+        config = runs.run_config(run_id)
+        X = pipeline.prepare(config).split.X_train
+        target = str(config.data.target)
     except Exception as err:  # noqa: BLE001 - the rest of the study stands without it
         log.warning("the sweep's data cannot be read again: %s: %s", type(err).__name__, err)
         return None
     total = len(X)
     if total > REFERENCE_ROWS:
         X = X.sample(n=REFERENCE_ROWS, random_state=REFERENCE_SEED)
-    return Reference(X, run_id, total)
+    return Reference(X, run_id, total, target)
 
 
 def load_models(finished: pd.DataFrame, run_ids: list[str], known: dict | None = None) -> dict:
@@ -118,16 +121,17 @@ def shape_study(
     # One pass of interpret's binning over the reference rows a run; every shape reads it.
     indexes = {r: contributions.bin_indexes(ebm, X) for r, ebm in fitted.items()}
     first = next(iter(fitted.values()))
-    classes = [str(c) for c in first.classes_] if contributions.is_multiclass(first) else None
+    # A classifier's classes name its log-odds; a regressor has none, its shapes are in the
+    # target's units.
+    classes = [str(c) for c in first.classes_] if hasattr(first, "classes_") else None
     rows, figures = [], {}
     for term in terms:
-        curves, labels, bands = [], [], []
+        curves, settings = [], []
         for run_id, ebm in fitted.items():
             curve = contributions.contributions(ebm, term, indexes[run_id])
             if curve is not None:
                 curves.append(curve)
-                labels.append(study.run_seeds.get(run_id, run_id))
-                bands.append(contributions.bag_band(ebm, term, indexes[run_id]))
+                settings.append(study.run_settings.get(run_id, ""))
         value = shapes.agreement(np.array(curves)) if curves else math.nan
         rows.append(
             {
@@ -138,15 +142,15 @@ def shape_study(
             }
         )
         name = term.replace("/", "_")
-        figures[f"{tags.SHAPES_DIR}/{name}.png"] = plots.shape_chart(
+        figures[f"{tags.SHAPES_DIR}/{name}.png"] = shape_plots.shape_chart(
             term,
             X[term],
             curves,
-            labels,
-            bands,
+            settings,
             value,
             categorical=contributions.is_categorical(first, term),
             classes=classes,
+            target=ref.target,
         )
     table = pd.DataFrame(rows, columns=empty.columns) if rows else empty
     values = table["agreement"].astype(float)

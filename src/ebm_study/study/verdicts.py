@@ -8,8 +8,8 @@ import math
 
 import pandas as pd
 
-from ebm_study.config import interval
 from ebm_study.measures import conclusions, intervals
+from ebm_study.rounding import interval
 from ebm_study.study import findings, groups
 from ebm_study.study.compute import Study
 from ebm_study.study.tables import fmt

@@ -7,8 +7,8 @@ import math
 
 import pandas as pd
 
-from ebm_study.config import interval
 from ebm_study.measures import intervals, pareto
+from ebm_study.rounding import interval
 from ebm_study.study import verdicts
 from ebm_study.study.compute import Study
 from ebm_study.study.tables import fmt, settings_table
@@ -61,37 +61,47 @@ def width_sentence(study: Study) -> str:
     )
 
 
-def summary_markdown(study: Study, max_settings: int | None = None) -> str:
-    """A short report for the sweep's parent run. Its first two lines, all MLflow shows before
-    "Show more", are the verdict: what is reliably on top, and the headline. `max_settings`:
-    the per-setting table's rows (the most stable first; None: all)."""
+def recommendation_sentence(study: Study) -> str:
+    """The recommended setting and those it cannot be told apart from (measures/pareto.py):
+    the verdict's third line; "" for a sweep of one setting."""
+    if study.pareto is None:
+        return ""
+    chosen = study.settings
+    return pareto.recommendation(study.pareto, chosen.objective, chosen.min_stability)
+
+
+def verdict_lines(study: Study) -> list[str]:
+    """The verdict, first in the description, the page and the console: what is reliably on
+    top, the headline with its interval, the recommended setting."""
+    return [
+        s
+        for s in (
+            verdicts.reliable_sentence(study),
+            headline_sentence(study),
+            recommendation_sentence(study),
+        )
+        if s
+    ]
+
+
+def detail_lines(study: Study) -> list[str]:
+    """The study's details, one sentence a line (the description's bullets, the page's list)."""
     k = study.settings.top_k
     h = study.headline
     freq = study.topk_frequency
     table = study.reliable
     chosen = set() if table is None else set(table.loc[table["reliable"], "term"])
     swapping = freq[(freq["topk_frequency"] > 0) & ~freq["term"].isin(chosen)]
-
-    def listed(rows: pd.DataFrame) -> str:
-        return (
-            ", ".join(f"**{r.term}** ({r.topk_frequency:.0%})" for r in rows.itertuples()) or "none"
-        )
-
-    lines = [verdicts.reliable_sentence(study), "", headline_sentence(study), ""]
-    lines += [f"### Top-{k} stability", ""]
-    wide = width_sentence(study)
-    if wide:
-        lines += [wide, ""]
-    twins = twin_sentences(study)
-    if twins:
-        lines += [*twins, ""]
-    lines += [
-        f"- In the top {k} of some or all runs, not reliably: {listed(swapping)}.",
-        *(f"- {s}" for s in verdicts.sentences(study)),
-        f"- Mean pairwise Jaccard {fmt(h['jaccard'])} (random top-{k} sets: "
+    listed = (
+        ", ".join(f"**{r.term}** ({r.topk_frequency:.0%})" for r in swapping.itertuples()) or "none"
+    )
+    lines = [
+        f"In the top {k} of some or all runs, not reliably: {listed}.",
+        *verdicts.sentences(study),
+        f"Mean pairwise Jaccard {fmt(h['jaccard'])} (random top-{k} sets: "
         f"{fmt(h['jaccard_chance'])}); rank-biased overlap of the full rankings "
         f"(p = {study.settings.rbo_p}) {fmt(h['rbo'])}; Kendall's W {fmt(h['kendall_w'])}.",
-        f"- Median gap between the {k}th and {k + 1}th importance: {fmt(h['topk_gap_median'])}"
+        f"Median gap between the {k}th and {k + 1}th importance: {fmt(h['topk_gap_median'])}"
         " (near 0: the boundary is nearly a tie).",
     ]
     within = h.get("within_run", math.nan)
@@ -104,33 +114,33 @@ def summary_markdown(study: Study, max_settings: int | None = None) -> str:
             "run's top k trustworthy; more bags or a consensus model can"
         )
         lines.append(
-            f"- Within one run: Phi over each run's outer bags averages {fmt(within)} "
+            f"Within one run: Phi over each run's outer bags averages {fmt(within)} "
             f"(`stability_within_run`) against {fmt(h['nogueira'])} across runs; {verdict}."
         )
     within_split = h.get("nogueira_within_split", math.nan)
     if not math.isnan(within_split):
         lines.append(
-            f"- Within one split seed (model randomness alone, the data held fixed) Phi is "
+            f"Within one split seed (model randomness alone, the data held fixed) Phi is "
             f"{fmt(within_split)} (`stability_nogueira_within_split`); across split seeds "
             f"(both: the headline) {fmt(h['nogueira'])}. The gap is what the data's split adds."
         )
     if study.score == "r2":
         lines.append(
-            "- A regression: each setting's `mean_r2` is the mean R² on the runs' test splits "
+            "A regression: each setting's `mean_r2` is the mean R² on the runs' test splits "
             "(each run also logs `rmse` and `mae`, in the target's units)."
         )
     if study.positive_classes:
         about = ", ".join(f"`{c}`" for c in study.positive_classes)
         lines.append(
-            f"- F1, precision and recall are about class {about} (`data.positive_class`; "
+            f"F1, precision and recall are about class {about} (`data.positive_class`; "
             "by default the larger label)."
         )
     if study.n_failed:
-        lines.append(f"- {study.n_failed} run(s) failed and are left out of the study.")
+        lines.append(f"{study.n_failed} run(s) failed and are left out of the study.")
     if study.orphaned:
         names = ", ".join(study.orphaned[:5]) + (" ..." if len(study.orphaned) > 5 else "")
         lines.append(
-            f"- {len(study.orphaned)} of them were left RUNNING by a process that was gone "
+            f"{len(study.orphaned)} of them were left RUNNING by a process that was gone "
             f"(killed, out of memory, a lost machine) and are closed KILLED (tag "
             f"`ebm_study.orphaned`): {names}. Run the sweep's command again to fit them."
         )
@@ -138,15 +148,31 @@ def summary_markdown(study: Study, max_settings: int | None = None) -> str:
         names = ", ".join(study.run_names.get(r, r) for r in study.at_max_rounds[:5])
         more = f" and {len(study.at_max_rounds) - 5} more" if len(study.at_max_rounds) > 5 else ""
         lines.append(
-            f"- {len(study.at_max_rounds)} run(s) had outer bags that never early-stopped and "
+            f"{len(study.at_max_rounds)} run(s) had outer bags that never early-stopped and "
             f"were stopped by the round cap (`max_rounds`; metric `bags_at_max_rounds`): "
             f"{names}{more}."
         )
     warned = warning_sentence(study)
     if warned:
-        lines.append(f"- {warned}")
-    for note in study.notes:
-        lines.append(f"- Note: {note}.")
+        lines.append(warned)
+    lines += [f"Note: {note}." for note in study.notes]
+    return lines
+
+
+def summary_markdown(study: Study, max_settings: int | None = None) -> str:
+    """A short report for the sweep's parent run. Its first lines, all MLflow shows before
+    "Show more", are the verdict (`verdict_lines`). `max_settings`: the per-setting table's
+    rows (the most stable first; None: all)."""
+    k = study.settings.top_k
+    lines = [line for s in verdict_lines(study) for line in (s, "")]
+    lines += [f"### Top-{k} stability", ""]
+    wide = width_sentence(study)
+    if wide:
+        lines += [wide, ""]
+    twins = twin_sentences(study)
+    if twins:
+        lines += [*twins, ""]
+    lines += [f"- {s}" for s in detail_lines(study)]
     if len(study.by_config) > 1:
         table = settings_table(study)
         lines += ["", "### Per setting", ""]
@@ -158,8 +184,29 @@ def summary_markdown(study: Study, max_settings: int | None = None) -> str:
                 "`stability_by_config.json`).",
                 "",
             ]
-        lines.append(table.to_markdown(index=False))
+        lines.append(markdown_table(table))
     return "\n".join(lines) + "\n"
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A table MLflow's description renders readably. Its view gives table cells no padding
+    (only the editor's preview has any), so "0.46 (0.29–0.62)0.75" would run together: every
+    cell but a row's last ends in an em space, as an entity (showdown trims the character
+    itself). A `|` in a value is escaped, so it stays one cell."""
+
+    def cell(value: object, last: bool) -> str:
+        text = str(value).replace("|", "\\|")
+        return text if last else f"{text}{PAD}"
+
+    n = len(table.columns)
+    cells = pd.DataFrame(
+        [[cell(v, j == n - 1) for j, v in enumerate(row)] for row in table.itertuples(index=False)]
+    )
+    cells.columns = [cell(c, j == n - 1) for j, c in enumerate(table.columns)]
+    return cells.to_markdown(index=False)
+
+
+PAD = "&emsp;"
 
 
 def warning_sentence(study: Study) -> str:
@@ -215,10 +262,10 @@ def twin_sentences(study: Study) -> list[str]:
 
 
 def pareto_paragraph(study: Study) -> str:
-    """The Pareto front and the recommended setting in words, for the summary."""
+    """The Pareto front in words, for the summary (the recommendation is in its verdict)."""
     if study.pareto is None:
         return ""
-    text = pareto.sentence(study.pareto, study.settings.objective, study.settings.min_stability)
+    text = pareto.front_sentence(study.pareto, study.settings.objective)
     return f"\n### Accurate and stable\n\n{text}\n" if text else ""
 
 
@@ -237,8 +284,8 @@ def shape_sentence(table: pd.DataFrame, mean: float) -> str:
 
 def print_study(study: Study, parent_id: str) -> None:
     print(f"sweep run {parent_id} ({store.describe_uri()})")
-    print(verdicts.plain(verdicts.reliable_sentence(study)))
-    print(headline_sentence(study))
+    for line in verdict_lines(study):
+        print(verdicts.plain(line))
     wide = width_sentence(study)
     if wide:
         print(verdicts.plain(wide))
@@ -264,14 +311,8 @@ def print_study(study: Study, parent_id: str) -> None:
         print(verdicts.plain(warned))
     with pd.option_context("display.width", 160, "display.max_colwidth", 60):
         print(settings_table(study).to_string(index=False))
-    if study.pareto is not None:
-        print(
-            verdicts.plain(
-                pareto.sentence(
-                    study.pareto, study.settings.objective, study.settings.min_stability
-                )
-            )
-        )
+    if study.pareto is not None:  # the recommendation is in the verdict, first
+        print(verdicts.plain(pareto.front_sentence(study.pareto, study.settings.objective)))
     for line in verdicts.sentences(study):
         print(verdicts.plain(line))
     near_best = verdicts.near_best_sentences(study)

@@ -20,9 +20,10 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 
 from ebm_study import interrupts
-from ebm_study.config import config_key, digest_run, interval, setting
+from ebm_study.config import config_key, digest_run, setting
 from ebm_study.errors import UserError
 from ebm_study.measures import by_split, redundancy, stability
+from ebm_study.rounding import interval
 from ebm_study.settings import StudySettings
 from ebm_study.study import compute, reference
 from ebm_study.study.tables import rounded

@@ -71,8 +71,10 @@ def log_study(
     figures: Mapping[str, Figure],
     note: str,
     run_tags: Mapping[str, str],
+    texts: Mapping[str, str] | None = None,
 ) -> None:
-    """Write a study onto the sweep's parent run, replacing an earlier one."""
+    """Write a study onto the sweep's parent run, replacing an earlier one (`texts`: text
+    artifacts by path, the study's page)."""
     client = MlflowClient()
     now = now_ms()
     client.log_batch(
@@ -85,6 +87,8 @@ def log_study(
         write_table(run_id, path, table, path in existing)
     for path, figure in figures.items():
         client.log_figure(run_id, figure, path)
+    for path, text in (texts or {}).items():
+        client.log_text(run_id, text, path)
 
 
 def write_table(run_id: str, path: str, table: pd.DataFrame, exists: bool | None = None) -> None:

@@ -33,7 +33,8 @@ def close_orphans(experiment_id: str, parent_id: str, by: str) -> list[str]:
         max_results=ALL_JOBS,
     )
     for child in running:
-        if is_alive(child):
+        # A setting's summary is RUNNING only while publish writes it (tracking/setting_runs).
+        if child.data.tags.get(tags.ROLE) == tags.ROLE_SETTING or is_alive(child):
             continue
         _close_orphan(client, child, by)
         closed.append(child.info.run_name)

@@ -97,12 +97,19 @@ def describe_uri() -> str:
 LOCAL_UI = "http://127.0.0.1:5000"  # where `make ui` serves the embedded store
 
 
+# MLflow 3.17's UI picks its GenAI or model-training view from this URL parameter, else from
+# the browser's own choice (the sidebar's switch, kept in its localStorage), else GenAI: the
+# experiment's kind tag is not read. Links we print carry the parameter (README, "MLflow UI").
+MODEL_TRAINING_VIEW = "workflowType=machine_learning"
+
+
 def run_url(tracking_uri: str, experiment_id: str, run_id: str) -> str:
-    """One run's page in the MLflow UI of the store at `tracking_uri`: a tracking server
-    serves its own; the embedded store's is the one `make ui` starts (password masked)."""
+    """One run's page in the MLflow UI of the store at `tracking_uri`, in the model-training
+    view: a tracking server serves its own; the embedded store's is the one `make ui` starts
+    (password masked)."""
     remote = tracking_uri.startswith(("http://", "https://"))
     base = mask_uri(tracking_uri).rstrip("/") if remote else LOCAL_UI
-    return f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
+    return f"{base}/#/experiments/{experiment_id}/runs/{run_id}?{MODEL_TRAINING_VIEW}"
 
 
 def experiment_id_of(name: str) -> str | None:
@@ -197,8 +204,9 @@ def _write_ahead_log(db_path: str) -> None:
         db.execute("PRAGMA journal_mode=WAL")
 
 
-# MLflow's UI opens an experiment by its kind: on the GenAI overview (traces, token usage)
-# unless the experiment says it is model training, as the UI's own type switch records it.
+# The experiment's kind, as MLflow's own experiment type switch records it. MLflow 3.17's UI
+# does not read it to choose its view (see MODEL_TRAINING_VIEW), but other clients and older
+# UIs do, and it says what the experiment is.
 EXPERIMENT_KIND = "mlflow.experimentKind"
 MODEL_TRAINING = "custom_model_development"
 

@@ -19,6 +19,7 @@ from mlflow.tracking.context.registry import resolve_tags
 
 from ebm_study import liveness
 from ebm_study.config import mask_overrides
+from ebm_study.overrides import sweep_name
 from ebm_study.tracking import bulk, tags
 from ebm_study.tracking.runs import provenance_tags
 
@@ -43,7 +44,7 @@ def start_sweep(
     """
     client = MlflowClient()
     overrides = mask_overrides(overrides)
-    name = "sweep " + " ".join(overrides) if overrides else "sweep"
+    name = sweep_name(overrides)
     # resolve_tags adds what mlflow.start_run adds to the jobs (user, source), so the parent
     # is the login's run too on a server with logins.
     run_tags = resolve_tags(
@@ -162,6 +163,10 @@ def sweep_children(experiment_id: str, parent_id: str) -> list[Run]:
     )
 
 
+# Children of a sweep's parent that are not its jobs: a merged model, a setting's summary.
+NOT_JOBS = (tags.ROLE_CONSENSUS, tags.ROLE_SETTING)
+
+
 def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
     """One row a distinct job of the sweep, indexed by run_id: status, keys, params, metrics.
 
@@ -178,7 +183,7 @@ def jobs_frame(experiment_id: str, parent_id: str) -> pd.DataFrame:
         row.setdefault(tags.CONFIG_KEY, "")
         row.setdefault(tags.RUN_KEY, None)
         row.setdefault(tags.ERROR, None)
-    rows = [r for r in rows if r.get(tags.ROLE) != tags.ROLE_CONSENSUS]  # not a job: a merge
+    rows = [r for r in rows if r.get(tags.ROLE) not in NOT_JOBS]
     if not rows:
         return pd.DataFrame(rows)
     frame = pd.DataFrame(rows).set_index("run_id").drop(columns=tags.ROLE, errors="ignore")

@@ -12,6 +12,11 @@ ROLE = "ebm_study.role"  # ROLE_SWEEP on a sweep's parent run, ROLE_JOB on each 
 ROLE_SWEEP = "sweep"
 ROLE_JOB = "job"
 ROLE_CONSENSUS = "consensus"  # a merged model's run under a sweep's parent: not one of its jobs
+# A setting's summary under a sweep's parent (study/publish.py): its params, mean score and
+# stability with their intervals, so the runs table and charts compare settings, not jobs. Never
+# a job: not studied, not promoted, not counted.
+ROLE_SETTING = "setting"
+RECOMMENDED = "ebm_study.recommended"  # on a setting's run: "true" for the recommended one
 MERGED_RUNS = "ebm_study.merged_runs"  # on a consensus run and its version: the runs merged
 SWEEP_DIR = "ebm_study.sweep_dir"  # Hydra's sweep dir: unique per launch, known to every job
 SWEPT = "ebm_study.swept"  # comma-separated config keys the sweep varies
@@ -94,10 +99,12 @@ RANK_HEATMAP = "rank_heatmap.png"
 SHAPE_STABILITY = "shape_stability.json"  # per top term: n_runs, agreement, reading
 SHAPES_DIR = "shapes"  # shapes/<term>.png: every run's shape function of the term
 TERM_GROUPS = "term_groups.json"  # near-twin features: group, term, max_abs_corr, share
-STABILITY_VS_SCORE = "stability_vs_{score}.png"  # stability_vs_f1.png, stability_vs_r2.png
 SEEDS_BY_SETTING = "seeds_by_setting.json"  # seeds on demand: seeds_used, stopped, per setting
 PARETO_FRONT = "pareto_front.json"  # the settings no other beats on both accuracy and stability
-PARETO_CHART = "pareto_front.png"
+# Every setting's score against its stability, both intervals, the front, the recommended one
+# and those that cannot be told from it: one picture (it replaced pareto_front.png and
+# stability_vs_f1.png, which drew nearly the same).
+ACCURACY_CHART = "accuracy_vs_stability.png"
 ORDERINGS = "orderings.json"  # neighbouring terms around the top k: is a above b, how sure
 RELIABLE_TOP_K = "reliable_top_k.json"  # per term: top-k frequency, its lower bound, reliable
 N_RELIABLE = "n_reliable_top_k"  # the parent's count of reliably-top terms

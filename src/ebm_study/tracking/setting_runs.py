@@ -1,0 +1,74 @@
+"""One run a setting under a sweep's parent: the setting's params, its mean score and
+stability with their intervals, so that MLflow's runs table and chart view compare settings
+(one row, one point each) rather than jobs. Written by the study (study/publish.py), replaced
+when it is recomputed; tagged with their own role, so they are never read as jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+from ebm_study.config import SEEDS
+from ebm_study.tracking import tags
+from ebm_study.tracking.sweeps import ALL_JOBS, now_ms
+
+# A run's seeds are not its setting's; model.random_state is the model seed as interpret sees it.
+_SEED_PARAMS = {*SEEDS, "model.random_state"}
+MAX_PARAMS = 100
+
+
+@dataclass(frozen=True)
+class SettingRun:
+    config_key: str
+    name: str  # what the runs list shows: the setting first
+    job_id: str  # one of its jobs: the params are copied from it
+    metrics: Mapping[str, float]
+    tags: Mapping[str, str]
+    note: str = ""  # the run's description
+
+
+def existing(experiment_id: str, parent_id: str) -> dict[str, str]:
+    """config_key -> run id of the sweep's setting runs so far."""
+    found = MlflowClient().search_runs(
+        [experiment_id],
+        filter_string=(
+            f"tags.`{tags.PARENT}` = '{parent_id}' and tags.`{tags.ROLE}` = '{tags.ROLE_SETTING}'"
+        ),
+        max_results=ALL_JOBS,
+    )
+    return {r.data.tags.get(tags.CONFIG_KEY, ""): r.info.run_id for r in found}
+
+
+def log_setting_runs(experiment_id: str, parent_id: str, settings: Sequence[SettingRun]) -> None:
+    """Write each setting's run, updating the one an earlier study wrote (its metrics' latest
+    values replaced), and delete those of settings no longer studied."""
+    client = MlflowClient()
+    before = existing(experiment_id, parent_id)
+    now = now_ms()
+    for setting in settings:
+        run_tags = {
+            **setting.tags,
+            tags.PARENT: parent_id,
+            tags.ROLE: tags.ROLE_SETTING,
+            tags.CONFIG_KEY: setting.config_key,
+            tags.NOTE: setting.note,
+        }
+        run_id = before.pop(setting.config_key, None)
+        params: list[Param] = []
+        if run_id is None:
+            run_id = client.create_run(experiment_id, run_name=setting.name[:250]).info.run_id
+            job = client.get_run(setting.job_id).data.params
+            params = [Param(k, v) for k, v in job.items() if k not in _SEED_PARAMS]
+        client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in setting.metrics.items()],
+            tags=[RunTag(k, str(v)) for k, v in run_tags.items()],
+        )
+        for start in range(0, len(params), MAX_PARAMS):  # MLflow takes 100 a batch
+            client.log_batch(run_id, params=params[start : start + MAX_PARAMS])
+        client.set_terminated(run_id, status="FINISHED")
+    for stale in before.values():  # a setting the study no longer holds (its runs all failed)
+        client.delete_run(stale)
