@@ -73,24 +73,37 @@ def ui(shared_sweep, champion):
             check=True,
         ).stdout
         (url,) = re.findall(r"MLflow UI: (\S+)", printed)
-        yield base, url
+        (settings,) = re.findall(r"one row a setting \(expand a sweep\): (\S+)", printed)
+        yield base, url, settings
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser.new_page(viewport={"width": 1600, "height": 1000})
-        browser.close()
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    return browser.new_page(viewport={"width": 1600, "height": 1000})
+
+
+@pytest.fixture(scope="module")
+def fresh(browser):
+    """Each test's new context is a browser as a new user's: its own profile (MLflow keeps its
+    view and panels there)."""
+    return browser
 
 
 def test_the_printed_url_lands_on_the_runs_of_the_study(ui, page, shared_sweep):
-    _, url = ui
+    _, url, _ = ui
     page.goto(url)
     parent = page.locator("[role=row]", has_text="sweep ").first
     parent.wait_for(timeout=60_000)
@@ -109,7 +122,7 @@ def test_the_printed_url_lands_on_the_runs_of_the_study(ui, page, shared_sweep):
 
 
 def test_the_stability_table_shows_every_column(ui, page, shared_sweep):
-    base, _ = ui
+    base, _, _ = ui
     parent = shared_sweep.parent
     experiment = parent.info.experiment_id
     page.goto(
@@ -134,7 +147,7 @@ def test_the_stability_table_shows_every_column(ui, page, shared_sweep):
 
 
 def test_the_champions_logged_model_shows_its_version(ui, page, shared_sweep, champion):
-    base, _ = ui
+    base, _, _ = ui
     run = MlflowClient(tracking_uri=shared_sweep.uri).get_run(champion)
     model_id = run.outputs.model_outputs[0].model_id
     page.goto(f"{base}/#/experiments/{run.info.experiment_id}/models/{model_id}")
@@ -146,7 +159,7 @@ def test_the_champions_logged_model_shows_its_version(ui, page, shared_sweep, ch
 
 def test_the_parents_description_opens_with_what_is_reliably_on_top(ui, page, shared_sweep):
     """What MLflow shows of the description before "Show more": the verdict, issue 25."""
-    base, _ = ui
+    base, _, _ = ui
     parent = shared_sweep.parent
     page.goto(f"{base}/#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}")
     verdict = page.get_by_text("Reliably in the top 5", exact=False).first
@@ -205,3 +218,85 @@ def test_a_users_column_named_like_markup_is_shown_as_text(hostile, page):
         assert not page.locator('img[src="x"]').count()
         assert not page.locator('a[href^="javascript"]').count()
     assert not alerts
+
+
+def verdict_pixels(png: bytes) -> float:
+    """The share of a screenshot's pixels that are text-dark: a blank or unrendered region
+    has none."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    grey = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
+    return float((grey < 100).mean())
+
+
+def test_the_study_page_shows_the_verdict_above_the_fold(ui, fresh, shared_sweep, tmp_path):
+    """study.html in MLflow's artifact view at 1600x1000, as a new user opens it (MLflow's
+    assistant panel opens by itself the first time and narrows the view: both widths)."""
+    base, _, _ = ui
+    parent = shared_sweep.parent
+    where = f"{base}/#/experiments/{parent.info.experiment_id}/runs/{parent.info.run_id}"
+    for closed in (False, True):
+        context = fresh.new_context(viewport={"width": 1600, "height": 1000})
+        if closed:
+            context.add_init_script(
+                "localStorage.setItem('mlflow.assistant.panelOpen_v1', 'false');"
+                "localStorage.setItem('mlflow.assistant.fab.autoOpenedOnFirstLoad_v1', 'true')"
+            )
+        tab = context.new_page()
+        tab.goto(f"{where}/artifacts/study.html?workflowType=machine_learning")
+        frame = tab.frame_locator("iframe.mlflow-html-iframe")
+        verdict = frame.locator("#verdict")
+        verdict.wait_for(timeout=60_000)
+        frame.locator("figure img").last.wait_for(timeout=30_000)
+        inner = tab.frame(url=lambda u: u.startswith("blob:"))
+        assert inner.evaluate(
+            "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
+        )
+        assert inner.evaluate("document.images.length") >= 4
+        width, client = inner.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert width <= client, "the page scrolls sideways"
+        box = verdict.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 1000, box  # above the fold
+        shot = tab.screenshot(clip=box)
+        (tmp_path / f"verdict-{closed}.png").write_bytes(shot)
+        assert verdict_pixels(shot) > 0.01  # it rendered: text, not a blank box
+        text = verdict.inner_text()
+        assert text.startswith("Reliably in the top 5") and "Recommended: learning_rate=" in text
+        context.close()
+
+
+def test_printed_run_links_open_in_the_model_training_view(ui, fresh, shared_sweep):
+    """MLflow 3.17 picks its GenAI view unless told: the links we print tell it."""
+    from ebm_study.tracking import store
+
+    base, _, _ = ui
+    parent = shared_sweep.parent
+    url = store.run_url(base, parent.info.experiment_id, parent.info.run_id)
+    context = fresh.new_context(viewport={"width": 1600, "height": 1000})
+    tab = context.new_page()
+    tab.goto(url)
+    tab.get_by_text("Reliably in the top 5", exact=False).first.wait_for(timeout=60_000)
+    assert tab.get_by_text("Model registry").first.is_visible()
+    assert not tab.get_by_text("Evaluations", exact=True).count()
+    context.close()
+
+
+def test_the_settings_compare_as_rows_in_the_table_and_the_chart_view(ui, fresh, shared_sweep):
+    _, _, settings = ui
+    context = fresh.new_context(viewport={"width": 1600, "height": 1000})
+    tab = context.new_page()
+    tab.goto(settings + "&compareRunsMode=CHART")
+    row = tab.locator("[role=row]", has_text="sweep ").first
+    row.wait_for(timeout=60_000)
+    row.locator("button").first.click()  # expand the sweep: its settings, not its jobs
+    names = ["learning_rate=0.01 (setting: 6 runs)", "learning_rate=0.05 (setting: 6 runs)"]
+    for name in names:
+        tab.get_by_text(name).first.wait_for(timeout=30_000)
+    assert not tab.get_by_text(re.compile(r"split=\d model=\d")).count()
+    tab.get_by_text("mean_f1_ci_low", exact=True).first.wait_for(timeout=30_000)  # a chart
+    context.close()
