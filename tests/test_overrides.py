@@ -30,9 +30,9 @@ def test_a_sweeps_name_leaves_out_where_things_are_stored():
     from ebm_study.overrides import sweep_name
 
     given = ["split_seed=range(0,6)", "tracking.uri=sqlite:////tmp/x/mlflow.db"]
-    given += ["tracking.artifact_location=/tmp/x/a", "paths.mlruns=/tmp/x", "hydra/launcher=joblib"]
-    assert sweep_name([*given, "model.learning_rate=0.05,0.1"]) == (
-        "sweep split_seed=range(0,6) model.learning_rate=0.05,0.1"
+    given += ["tracking.artifact_location=/tmp/x/a", "paths.mlruns=/tmp/x", "hydra.sweep.dir=/y"]
+    assert sweep_name([*given, "model.learning_rate=0.05,0.1", "hydra.sweeper.n_trials=30"]) == (
+        "sweep split_seed=range(0,6) model.learning_rate=0.05,0.1 hydra.sweeper.n_trials=30"
     )
     assert sweep_name([]) == "sweep"
 

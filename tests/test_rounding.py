@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from ebm_study.rounding import decimals, interval, number
@@ -23,8 +24,14 @@ def test_without_a_usable_interval_three_significant_digits():
     assert interval(0.5, math.nan, math.nan) == "0.500 (no interval)"
     assert interval(1.0, 1.0, 1.0) == "1.00 (1.00–1.00)"  # no width: no digits to read off
     assert interval(math.nan, math.nan, math.nan) == "n/a"
+    # Float noise is no width, nor is a width that needs more than 6 places: significant digits.
+    assert interval(0.6571428571428573, 0.657142857142857, 0.6571428571428576).startswith("0.657 (")
+    assert interval(2e-7, 1e-7, 3e-7) == "2.00e-07 (1.00e-07–3.00e-07)"
+    assert interval(-0.004, -0.2, 0.2) == "0.00 (-0.20–0.20)"  # no negative zero
+    assert interval(np.int64(5), np.int64(3), np.int64(8)) == interval(5, 3, 8) == "5.0 (3.0–8.0)"
+    assert interval(0.46, 0.2, None) == "0.460 (no interval)"
     assert decimals(0.2, 0.1) is None and decimals(math.nan, 1.0) is None
-    assert decimals(0.0, 1e-12) == 6  # capped
+    assert decimals(0.0, 1e-5) == 6 and decimals(0.0, 1e-6) is None
     assert number(0.98) == "0.980"
 
 
@@ -44,6 +51,10 @@ def test_tables_round_each_value_with_its_own_interval():
             "metric_vs_best_ci_low": [-0.00312, -0.1],
             "metric_vs_best_ci_high": [0.00121, 0.1],
             "kendall_w": [0.123456, 0.5],
+            "metric": ["f1", "f1"],  # pareto's: the score's name beside metric_mean
+            "metric_mean": [0.985812, 0.98412],
+            "metric_ci_low": [0.98231, 0.97912],
+            "metric_ci_high": [0.98942, 0.98911],
             "n_runs": [8, 8],
         }
     )
@@ -55,3 +66,4 @@ def test_tables_round_each_value_with_its_own_interval():
     assert out["metric_vs_best_ci_low"].tolist() == [-0.0031, -0.1]  # a pair without a value
     assert out["kendall_w"].tolist() == [0.123, 0.5]  # no interval: 3 significant digits
     assert out["n_runs"].tolist() == [8, 8] and out["setting"].tolist() == ["a", "b"]
+    assert out["metric_mean"].tolist() == [0.9858, 0.9841] and out["metric"][0] == "f1"

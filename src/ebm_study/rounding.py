@@ -7,47 +7,57 @@ put in a table for reading goes through here."""
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 
 # The interval's width is shown to two significant digits, the value and its ends to the same
 # decimal place: the usual rule for a measured value with its uncertainty (the Particle Data
 # Group's, and the Guide to the Expression of Uncertainty in Measurement's 7.2.6).
 WIDTH_DIGITS = 2
-MAX_DECIMALS = 6  # a width near 0 (all runs alike) would otherwise ask for 15 digits
+# Past this many decimals fixed places say less than significant digits (a value near 1e-7),
+# and an interval narrower than its ends' rounding noise (all runs alike) has no width at all.
+MAX_DECIMALS = 6
+NOISE = 1e-9
 
 
 def _finite(x: object) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+    return isinstance(x, Real) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def decimals(low: object, high: object) -> int | None:
     """The decimal places a value with the interval [low, high] is shown to (negative: tens,
-    hundreds); None when the interval is missing or has no width (three significant digits
-    then)."""
-    if not (_finite(low) and _finite(high)) or high <= low:
+    hundreds); None, for three significant digits, when the interval is missing, has no width
+    beyond float noise, or would need more than MAX_DECIMALS places."""
+    if not (_finite(low) and _finite(high)):
         return None
     width = float(high) - float(low)
-    return min(MAX_DECIMALS, WIDTH_DIGITS - 1 - math.floor(math.log10(width)))
+    if width <= NOISE * max(1.0, abs(float(low)), abs(float(high))):
+        return None
+    places = WIDTH_DIGITS - 1 - math.floor(math.log10(width))
+    return places if places <= MAX_DECIMALS else None
 
 
 def at(x: float, places: int) -> str:
     """`x` to `places` decimal places (negative: rounded to tens, hundreds), zeros kept."""
+    # + 0.0: -0.004 to two places is 0.00, not -0.00.
     if places <= 0:
-        return f"{round(float(x), places):.0f}"
-    return f"{float(x):.{places}f}"
+        return f"{round(float(x), places) + 0.0:.0f}"
+    return f"{round(float(x), places) + 0.0:.{places}f}"
 
 
 def number(x: object) -> str:
     """A value without an interval: 3 significant digits, `n/a` when undefined."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if x is None or (isinstance(x, Real) and not math.isfinite(x)):
         return "n/a"
-    return f"{x:#.3g}".rstrip(".") if isinstance(x, float) else str(x)
+    if isinstance(x, Integral):
+        return str(x)
+    return f"{float(x):#.3g}".rstrip(".") if isinstance(x, Real) else str(x)
 
 
 def interval(value: object, low: object, high: object) -> str:
     """`0.46 (0.29–0.62)`: a value with its 95% interval, to the digits the interval supports;
     `0.500 (no interval)` when the value has none (too few runs), `n/a` when the value itself
     is undefined."""
-    if low is None or (isinstance(low, float) and math.isnan(low)):
+    if not (_finite(low) and _finite(high)):
         return f"{number(value)} (no interval)" if _finite(value) else number(value)
     places = decimals(low, high)
     if places is None or not _finite(value):
@@ -55,10 +65,17 @@ def interval(value: object, low: object, high: object) -> str:
     return f"{at(value, places)} ({at(low, places)}–{at(high, places)})"
 
 
+def like(x: object, low: object, high: object) -> str:
+    """`x` to the digits the interval [low, high] supports (a value beside one with that
+    interval: Phi of the single terms beside the groups'), else three significant digits."""
+    places = decimals(low, high)
+    return at(x, places) if places is not None and _finite(x) else number(x)
+
+
 def rounded_like(x: object, places: int | None) -> object:
     """A float rounded for a table people read: to `places` (from its interval), or to three
     significant digits without one; anything else as it is."""
-    if not isinstance(x, float) or not math.isfinite(x):
+    if not isinstance(x, Real) or isinstance(x, Integral) or not math.isfinite(x):
         return x
     if places is None:
         return float(f"{x:.3g}")

@@ -319,7 +319,8 @@ def test_one_summary_run_a_setting_compares_settings_not_jobs(shared_sweep, caps
     from ebm_study.tracking import sweeps
 
     parent = shared_sweep.parent
-    runs = {r.data.tags["setting"]: r for r in settings_runs(shared_sweep.uri, parent)}
+    runs = {r.data.tags["ebm_study.summary_of"]: r for r in settings_runs(shared_sweep.uri, parent)}
+    assert not any("setting" in r.data.tags for r in runs.values())  # grouping jobs by it: jobs
     assert set(runs) == {"learning_rate=0.01", "learning_rate=0.05"}
     by_config = artifact_table(parent, "stability_by_config.json").set_index("setting")
     for label, run in runs.items():

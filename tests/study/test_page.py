@@ -24,7 +24,7 @@ def test_the_page_escapes_every_string_and_keeps_its_own_emphasis():
         f"sweep run 1 in {HOSTILE}",
         [f"**Reliably in the top 5** (`reliable_top_k.json`): **{HOSTILE}** (100%)."],
         table,
-        [page.Picture(f"Shape of {HOSTILE}", figure(), f"{HOSTILE} agrees `1.00`.")],
+        [page.Picture(f"Shape of {HOSTILE}", page.png(figure()), f"{HOSTILE} agrees `1.00`.")],
         [f'A "quoted" {HOSTILE} & more.'],
     )
     assert "<img src=x" not in html and "onerror=alert(1)>" not in html.replace("&gt;", "")
@@ -43,3 +43,5 @@ def test_the_description_cannot_carry_markup_or_links_from_a_users_file():
     assert "&lt;img src=x onerror=alert(1)&gt;" in text
     assert r"\[click\](javascript:alert(1))" in text
     assert text.startswith("**") and "`code`" in text  # the study's own Markdown stays
+    # Inside a code span the renderer shows what is written: nothing to escape there.
+    assert markdown_safe("see `shapes/<term>.png` or <b>") == "see `shapes/<term>.png` or &lt;b&gt;"

@@ -38,7 +38,7 @@ PAGE = "study.html"
 class Outputs:
     metrics: dict[str, float] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    figures: dict[str, Figure] = field(default_factory=dict)
+    images: dict[str, bytes] = field(default_factory=dict)  # the pictures, as PNG files
     note: str = ""
     run_tags: dict[str, str] = field(default_factory=dict)
     page: str = ""
@@ -101,7 +101,7 @@ def build(study: Study, jobs: pd.DataFrame, parent_id: str, sweep_name: str) -> 
         tables[tags.PARETO_FRONT] = rounded(front[front["on_front"]].reset_index(drop=True))
     tables[tags.ORDERINGS] = rounded(study.orderings)
     tables[tags.RELIABLE_TOP_K] = rounded(study.reliable)
-    figures = out.figures
+    figures: dict[str, Figure] = {}
     ordered = list(study.ranks.index)
     metric = study.settings.metric or study.score
     figures[tags.ACCURACY_CHART] = plots.accuracy_vs_stability(
@@ -139,6 +139,7 @@ def build(study: Study, jobs: pd.DataFrame, parent_id: str, sweep_name: str) -> 
         tables[tags.SHAPE_STABILITY] = rounded(shape_table)
         out.metrics[tags.SHAPE_AGREEMENT] = shape_mean
     figures.update(shape_figures)
+    out.images = {path: page.png(figure) for path, figure in figures.items()}
     out.run_tags = study.settings.to_tags()
     if study.settings.corr_threshold is not None or len(shape_table):  # they read the rows
         ref = reference(str(jobs.index[jobs["status"] == "FINISHED"][0]))
@@ -150,9 +151,10 @@ def build(study: Study, jobs: pd.DataFrame, parent_id: str, sweep_name: str) -> 
     out.note = summary_note(study, shapes_words)
     captions = {
         path: (row.term, shape_caption(row, study))
-        for path, row in zip(shape_figures, shape_table.itertuples(), strict=False)
+        # One picture a row of the table, made in its order (reference.shape_study).
+        for path, row in zip(shape_figures, shape_table.itertuples(), strict=True)
     }
-    out.page = study_page(study, figures, captions, shapes_words, parent_id, sweep_name)
+    out.page = study_page(study, out.images, captions, shapes_words, parent_id, sweep_name)
     out.setting_runs = setting_runs(study, jobs)
     return out
 
@@ -168,7 +170,7 @@ def shape_caption(row, study: Study) -> str:
 
 def study_page(
     study: Study,
-    figures: dict[str, Figure],
+    images: dict[str, bytes],
     captions: dict[str, tuple[str, str]],
     shapes_words: str,
     parent_id: str,
@@ -201,7 +203,7 @@ def study_page(
         meta,
         verdict,
         settings_table(study) if n > 1 else None,
-        page.pictures(study, figures, names, captions),
+        page.pictures(study, images, names, captions),
         [d for d in details if d],
     )
 
@@ -233,7 +235,7 @@ def setting_runs(study: Study, jobs: pd.DataFrame) -> list[SettingRun]:
         values[tags.WITHIN_RUN] = row.get("within_run", math.nan)
         metrics = {k: float(v) for k, v in values.items() if v is not None and not pd.isna(v)}
         label = str(row["setting"])
-        run_tags = {tags.SETTING: label}
+        run_tags = {tags.SUMMARY_OF: label}
         if study.pareto is not None:
             run_tags[tags.RECOMMENDED] = str(key in recommended).lower()
         if "trial" in row and pd.notna(row["trial"]):
@@ -250,7 +252,7 @@ def setting_runs(study: Study, jobs: pd.DataFrame) -> list[SettingRun]:
         out.append(
             SettingRun(
                 config_key=key,
-                name=f"{label} (setting: {row['n_runs']} runs)",
+                name=f"{label} (setting: {plural(int(row['n_runs']), 'run')})",
                 job_id=str(members[0]),
                 metrics=metrics,
                 tags=run_tags,
@@ -260,11 +262,19 @@ def setting_runs(study: Study, jobs: pd.DataFrame) -> list[SettingRun]:
     return out
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def markdown_safe(text: str) -> str:
     """Markdown whose user strings (terms, categories, settings) cannot become markup: HTML
-    brackets as entities, link brackets escaped. The study's own Markdown uses neither."""
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
-    return re.sub(r"([\[\]])", r"\\\1", text)
+    brackets as entities, link brackets escaped, outside code spans (inside one the renderer
+    shows every character as written, `&lt;` too). The study's own Markdown uses neither."""
+    parts = re.split(r"(`[^`\n]*`)", text)
+    for i in range(0, len(parts), 2):  # the even parts are outside code spans
+        safe = parts[i].replace("<", "&lt;").replace(">", "&gt;")
+        parts[i] = re.sub(r"([\[\]])", r"\\\1", safe)
+    return "".join(parts)
 
 
 # MLflow cuts a tag's value at 8,000 characters: the description must fit, so the per-setting

@@ -20,9 +20,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ebm_study.study.compute import Study
+from ebm_study.study.tables import SCORE_NAMES
 
 # What each picture says, under it. Shapes are captioned one by one (`shape_caption`).
 CAPTIONS = {
+    "one_setting": "The sweep's one setting: its mean test {score} (across) and its top-{k} "
+    "stability (up), each with its 95% interval by split seed. With one setting there is nothing "
+    "to recommend between; sweep another hyperparameter to compare.",
     "accuracy": "Each setting's mean test {score} (across) and its top-{k} stability (up), each "
     "with its 95% interval by split seed. The dashed line is the Pareto front: the settings no "
     "other beats on both. The recommended setting is ringed; the settings that cannot be told "
@@ -43,15 +47,20 @@ CAPTIONS = {
 @dataclass(frozen=True)
 class Picture:
     title: str
-    figure: Figure
+    png: bytes  # the picture as the parent run holds it (`png`)
     caption: str
 
 
-def png(figure: Figure) -> str:
-    """The figure as a data: URI, at the resolution MLflow logs it (100 dpi)."""
+def png(figure: Figure) -> bytes:
+    """The figure as the PNG file logged and embedded (100 dpi, as MLflow's log_figure): drawn
+    once for both."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def data_uri(image: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(image).decode("ascii")
 
 
 def inline(markdown: str) -> str:
@@ -77,14 +86,14 @@ margin:0;padding:16px 24px;max-width:1180px;box-sizing:border-box}
 h1{font-size:20px;margin:0 0 2px}h2{font-size:17px;margin:22px 0 8px}
 .meta{color:#57606a;font-size:13px;margin:0 0 12px;overflow-wrap:anywhere}
 .verdict{border-left:5px solid #1f6feb;background:#f3f7ff;padding:10px 16px;margin:0 0 8px}
-.verdict p{margin:6px 0}.verdict .head{font-size:16px}
+.verdict p{margin:6px 0}
 table{border-collapse:collapse;font-size:13.5px;margin:4px 0}
 th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}.scroll{overflow-x:auto;max-width:100%}
 figure{margin:18px 0 26px}figure img{max-width:100%;height:auto;display:block;
 border:1px solid #eaeef2}figcaption{color:#373e47;margin-top:6px;max-width:900px}
 ul{padding-left:20px}li{margin:4px 0}code{font-size:12.5px;background:#f6f8fa;padding:0 3px}
-*{overflow-wrap:anywhere}
+td,th,.meta,li,p,figcaption{overflow-wrap:break-word}
 """
 
 
@@ -109,11 +118,7 @@ def page(
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">{html.escape(meta)}</p>',
         '<section class="verdict" id="verdict">',
-        *(
-            f'<p class="{"head" if i == 0 else ""}">{inline(s)}</p>'
-            for i, s in enumerate(verdict)
-            if s
-        ),
+        *(f"<p>{inline(s)}</p>" for s in verdict if s),
         "</section>",
     ]
     if settings is not None and len(settings):
@@ -123,7 +128,7 @@ def page(
     for picture in pictures:
         alt = html.escape(picture.title, quote=True)
         parts += [
-            f'<figure><img src="{png(picture.figure)}" alt="{alt}">',
+            f'<figure><img src="{data_uri(picture.png)}" alt="{alt}">',
             f"<figcaption><strong>{alt}.</strong> {inline(picture.caption)}</figcaption>",
             "</figure>",
         ]
@@ -135,7 +140,7 @@ def page(
 
 def pictures(
     study: Study,
-    figures: Mapping[str, Figure],
+    images: Mapping[str, bytes],
     names: Mapping[str, str],
     shape_captions: Mapping[str, tuple[str, str]],
 ) -> list[Picture]:
@@ -143,7 +148,7 @@ def pictures(
     each kind (accuracy, frequency, ranks, near_best); `shape_captions`: a shape picture's
     path -> (its term, its caption), in order."""
     k, reliable = study.settings.top_k, study.settings.reliable
-    score = {"f1": "F1", "r2": "R²"}.get(study.score, study.score)
+    score = SCORE_NAMES.get(study.score, study.score)
     titles = {
         "accuracy": "Accuracy against stability, one point a setting",
         "frequency": f"Top-{k} frequency of each term",
@@ -153,10 +158,12 @@ def pictures(
     out = []
     for kind in ("accuracy", "frequency", "ranks", "near_best"):
         path = names.get(kind)
-        if path in figures:
-            caption = CAPTIONS[kind].format(k=k, score=score, reliable=reliable)
-            out.append(Picture(titles[kind], figures[path], caption))
+        if path in images:
+            alone = kind == "accuracy" and study.pareto is None
+            caption = CAPTIONS["one_setting" if alone else kind]
+            caption = caption.format(k=k, score=score, reliable=reliable)
+            out.append(Picture(titles[kind], images[path], caption))
     for path, (term, caption) in shape_captions.items():
-        if path in figures:
-            out.append(Picture(f"Shape of {term}", figures[path], caption))
+        if path in images:
+            out.append(Picture(f"Shape of {term}", images[path], caption))
     return out

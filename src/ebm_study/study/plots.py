@@ -24,6 +24,7 @@ MAX_HEATMAP_RUNS = 150  # past this, columns are thinner than a pixel: evenly sp
 MAX_PRINTED_RUNS = 60  # past this, a cell is too narrow for its rank
 MAX_DIRECT_LABELS = 8  # more settings than this are numbered, with a key beside the chart
 MAX_KEY_BESIDE = 30  # a longer key goes under the chart, in columns
+MAX_PLACED = 150  # labels placed clear of each other: 1,000 took a minute
 SCORE_NAMES = {"f1": "F1", "r2": "R\N{SUPERSCRIPT TWO}"}  # how the x axis names the score
 
 
@@ -331,6 +332,8 @@ def _place(ax, data: pd.DataFrame, texts: list[str], renderer, size: float) -> N
             textcoords="offset points", fontsize=size, color=color, zorder=5,
             bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
         )  # fmt: skip
+        if len(texts) > MAX_PLACED:  # each place is tried against all: quadratic, so not
+            continue  # past this (a long search's numbers sit on their points)
         box = label.get_window_extent(renderer)
         w, h = box.width, box.height
         best, cost = None, math.inf

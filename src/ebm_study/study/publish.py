@@ -153,13 +153,13 @@ def publish(
     if html_path is not None:  # first: a path that cannot be written stops it, nothing logged
         write_page(out.page, html_path)
     artifacts.log_study(
-        parent_id, out.metrics, out.tables, out.figures, out.note, out.run_tags,
+        parent_id, out.metrics, out.tables, out.images, out.note, out.run_tags,
         {outputs.PAGE: out.page},
     )  # fmt: skip
-    if len(out.setting_runs) <= MAX_SETTING_RUNS:
-        setting_runs.log_setting_runs(experiment_id, parent_id, out.setting_runs)
-    else:
+    many = len(out.setting_runs) > MAX_SETTING_RUNS
+    if many:  # and an earlier study's, with numbers of fewer settings, go
         log.info("%d settings: their summaries are on the parent only", len(out.setting_runs))
+    setting_runs.log_setting_runs(experiment_id, parent_id, [] if many else out.setting_runs)
     copies = changed_run_stability(jobs, study)
     if len(copies) <= MAX_RUN_COPIES:
         sweeps.log_run_metric(tags.SETTING_STABILITY, copies)
@@ -184,7 +184,7 @@ def write_page(text: str, path: str) -> None:
         raise UserError(f"--html={path} cannot be written: {err.strerror or err}") from err
 
 
-# Each setting's summary run costs 3 writes; past this many settings (a long search) the
+# Each setting's summary run costs 4 to 6 calls; past this many settings (a long search) the
 # parent's table is the place to compare them.
 MAX_SETTING_RUNS = 500
 

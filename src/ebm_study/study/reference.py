@@ -142,6 +142,8 @@ def shape_study(
             }
         )
         name = term.replace("/", "_")
+        while f"{tags.SHAPES_DIR}/{name}.png" in figures:  # `a/b` and `a_b`: a picture each
+            name += "_"
         figures[f"{tags.SHAPES_DIR}/{name}.png"] = shape_plots.shape_chart(
             term,
             X[term],

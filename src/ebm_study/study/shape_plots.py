@@ -123,6 +123,9 @@ def _spread(panel: np.ndarray, ix: list[int]) -> tuple[np.ndarray, np.ndarray, n
 def _continuous_panel(ax, strip, x: pd.Series, panel, groups, colors) -> None:
     values = pd.to_numeric(x, errors="coerce").to_numpy(dtype=float)
     seen = np.flatnonzero(~np.isnan(values))  # rows without a value have no place on the axis
+    if not len(seen):
+        ax.text(0.5, 0.5, "no reference row has a value", ha="center", transform=ax.transAxes)
+        return
     xs, first = np.unique(values[seen], return_index=True)
     at = seen[first]  # a row a value: rows of one value share their bin and contribution
     for (label, ix), color in zip(groups, colors, strict=True):

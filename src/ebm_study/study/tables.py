@@ -88,7 +88,13 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
         high = f"{base}_ci_high"
         if high not in table:
             continue
-        values = [name.format(base) for name in _VALUE_NAMES if name.format(base) in table]
+        values = [
+            name.format(base)
+            for name in _VALUE_NAMES
+            # pareto's `metric` names the score ("f1"); its value is `metric_mean`
+            if name.format(base) in table
+            and pd.api.types.is_numeric_dtype(table[name.format(base)])
+        ]
         places = [decimals(a, b) for a, b in zip(table[low], table[high], strict=True)]
         for column in [*values[:1], low, high]:
             out[column] = [rounded_like(x, p) for x, p in zip(table[column], places, strict=True)]

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 
 from ebm_study.measures import conclusions, intervals
-from ebm_study.rounding import interval
+from ebm_study.rounding import interval, like
 from ebm_study.study import findings, groups
 from ebm_study.study.compute import Study
 from ebm_study.study.tables import fmt
@@ -177,8 +177,9 @@ def groups_sentence(study: Study) -> str:
         f"Near-twin groups as units (a group's importance: the mean absolute sum of its "
         f"members' contributions on the reference rows; `group_topk_frequency.json`), over "
         f"{over}: top-{k} Phi = {interval(est.value, est.ci_low, est.ci_high)} "
-        f"(`stability_groups`) against {fmt(single.value)} for the single terms on the same "
-        "runs and rows (fewer, larger units: part of the gain comes with the grouping itself)."
+        f"(`stability_groups`) against {like(single.value, est.ci_low, est.ci_high)} for the "
+        "single terms on the same runs and rows (fewer, larger units: part of the gain comes "
+        "with the grouping itself)."
     )
     return text + (f" {shown}." if shown else f" No group is in any run's top {k}.")
 

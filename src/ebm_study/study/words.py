@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from ebm_study.measures import intervals, pareto
-from ebm_study.rounding import interval
+from ebm_study.rounding import interval, like
 from ebm_study.study import verdicts
 from ebm_study.study.compute import Study
 from ebm_study.study.tables import fmt, settings_table
@@ -40,6 +40,12 @@ def headline_sentence(study: Study) -> str:
         f"{interval(h['nogueira'], h['nogueira_ci_low'], h['nogueira_ci_high'])}: {what}; "
         f"1 = the same {k} terms every time, 0 = no better than chance."
     )
+
+
+def headline_phi(study: Study) -> str:
+    """The headline Phi to its interval's digits, where a sentence compares another with it."""
+    h = study.headline
+    return like(h["nogueira"], h.get("nogueira_ci_low"), h.get("nogueira_ci_high"))
 
 
 # An interval wider than this cannot rank settings whose stability differs by the usual 0.1.
@@ -115,14 +121,14 @@ def detail_lines(study: Study) -> list[str]:
         )
         lines.append(
             f"Within one run: Phi over each run's outer bags averages {fmt(within)} "
-            f"(`stability_within_run`) against {fmt(h['nogueira'])} across runs; {verdict}."
+            f"(`stability_within_run`) against {headline_phi(study)} across runs; {verdict}."
         )
     within_split = h.get("nogueira_within_split", math.nan)
     if not math.isnan(within_split):
         lines.append(
             f"Within one split seed (model randomness alone, the data held fixed) Phi is "
             f"{fmt(within_split)} (`stability_nogueira_within_split`); across split seeds "
-            f"(both: the headline) {fmt(h['nogueira'])}. The gap is what the data's split adds."
+            f"(both: the headline) {headline_phi(study)}. The gap is what the data's split adds."
         )
     if study.score == "r2":
         lines.append(
@@ -256,7 +262,7 @@ def twin_sentences(study: Study) -> list[str]:
             f"Counting swaps among near-twins ({twins['group'].nunique()} group(s) of features "
             f"with |Spearman rho| >= {threshold}, `term_groups.json`) as agreement, "
             f"Phi_C = {interval(corr, h['nogueira_corr_ci_low'], h['nogueira_corr_ci_high'])} "
-            f"against Phi = {fmt(h['nogueira'])}."
+            f"against Phi = {headline_phi(study)}."
         )
     return lines
 

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import mlflow
 import pandas as pd
-from matplotlib.figure import Figure
 from mlflow.entities import Metric, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -68,13 +67,14 @@ def log_study(
     run_id: str,
     metrics: Mapping[str, float],
     tables: Mapping[str, pd.DataFrame],
-    figures: Mapping[str, Figure],
+    images: Mapping[str, bytes],
     note: str,
     run_tags: Mapping[str, str],
     texts: Mapping[str, str] | None = None,
 ) -> None:
-    """Write a study onto the sweep's parent run, replacing an earlier one (`texts`: text
-    artifacts by path, the study's page)."""
+    """Write a study onto the sweep's parent run, replacing an earlier one: `images` are PNG
+    files by path (drawn once, also embedded in the page), `texts` text files by path (the
+    page); both uploaded in one call."""
     client = MlflowClient()
     now = now_ms()
     client.log_batch(
@@ -85,10 +85,14 @@ def log_study(
     existing = {a.path for a in client.list_artifacts(run_id)}
     for path, table in tables.items():
         write_table(run_id, path, table, path in existing)
-    for path, figure in figures.items():
-        client.log_figure(run_id, figure, path)
-    for path, text in (texts or {}).items():
-        client.log_text(run_id, text, path)
+    files = {**images, **{p: t.encode("utf-8") for p, t in (texts or {}).items()}}
+    if files:
+        with tempfile.TemporaryDirectory() as tmp:
+            for path, content in files.items():
+                target = Path(tmp, path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            client.log_artifacts(run_id, tmp)
 
 
 def write_table(run_id: str, path: str, table: pd.DataFrame, exists: bool | None = None) -> None:

@@ -5,10 +5,11 @@ when it is recomputed; tagged with their own role, so they are never read as job
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param, Run, RunTag
 from mlflow.tracking import MlflowClient
 
 from ebm_study.config import SEEDS
@@ -30,8 +31,8 @@ class SettingRun:
     note: str = ""  # the run's description
 
 
-def existing(experiment_id: str, parent_id: str) -> dict[str, str]:
-    """config_key -> run id of the sweep's setting runs so far."""
+def existing(experiment_id: str, parent_id: str) -> dict[str, Run]:
+    """config_key -> the sweep's setting run of it so far."""
     found = MlflowClient().search_runs(
         [experiment_id],
         filter_string=(
@@ -39,12 +40,17 @@ def existing(experiment_id: str, parent_id: str) -> dict[str, str]:
         ),
         max_results=ALL_JOBS,
     )
-    return {r.data.tags.get(tags.CONFIG_KEY, ""): r.info.run_id for r in found}
+    return {r.data.tags.get(tags.CONFIG_KEY, ""): r for r in found}
 
 
 def log_setting_runs(experiment_id: str, parent_id: str, settings: Sequence[SettingRun]) -> None:
-    """Write each setting's run, updating the one an earlier study wrote (its metrics' latest
-    values replaced), and delete those of settings no longer studied."""
+    """Write each setting's run, updating the one an earlier study wrote, and delete those of
+    settings no longer studied (all of them when `settings` is empty: too many to show).
+
+    A run is created with its tags, so one cut short is still found and finished next time;
+    params are written while it has none; a metric the study no longer defines (an interval
+    with too few split seeds, the score after `--metric`) is set to NaN, not left at an old
+    value."""
     client = MlflowClient()
     before = existing(experiment_id, parent_id)
     now = now_ms()
@@ -56,19 +62,27 @@ def log_setting_runs(experiment_id: str, parent_id: str, settings: Sequence[Sett
             tags.CONFIG_KEY: setting.config_key,
             tags.NOTE: setting.note,
         }
-        run_id = before.pop(setting.config_key, None)
-        params: list[Param] = []
-        if run_id is None:
-            run_id = client.create_run(experiment_id, run_name=setting.name[:250]).info.run_id
-            job = client.get_run(setting.job_id).data.params
-            params = [Param(k, v) for k, v in job.items() if k not in _SEED_PARAMS]
+        old = before.pop(setting.config_key, None)
+        if old is None:
+            run_id = client.create_run(
+                experiment_id, run_name=setting.name[:250], tags=run_tags
+            ).info.run_id
+            held_params, held_metrics = {}, {}
+        else:
+            run_id = old.info.run_id
+            held_params, held_metrics = old.data.params, old.data.metrics
+        values = {k: float(v) for k, v in setting.metrics.items()}
+        values.update({k: math.nan for k in held_metrics if k not in values})
         client.log_batch(
             run_id,
-            metrics=[Metric(k, float(v), now, 0) for k, v in setting.metrics.items()],
+            metrics=[Metric(k, v, now, 0) for k, v in values.items()],
             tags=[RunTag(k, str(v)) for k, v in run_tags.items()],
         )
-        for start in range(0, len(params), MAX_PARAMS):  # MLflow takes 100 a batch
-            client.log_batch(run_id, params=params[start : start + MAX_PARAMS])
+        if not held_params:
+            job = client.get_run(setting.job_id).data.params
+            params = [Param(k, v) for k, v in job.items() if k not in _SEED_PARAMS]
+            for start in range(0, len(params), MAX_PARAMS):  # MLflow takes 100 a batch
+                client.log_batch(run_id, params=params[start : start + MAX_PARAMS])
         client.set_terminated(run_id, status="FINISHED")
     for stale in before.values():  # a setting the study no longer holds (its runs all failed)
-        client.delete_run(stale)
+        client.delete_run(stale.info.run_id)

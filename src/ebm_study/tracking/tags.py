@@ -17,6 +17,9 @@ ROLE_CONSENSUS = "consensus"  # a merged model's run under a sweep's parent: not
 # a job: not studied, not promoted, not counted.
 ROLE_SETTING = "setting"
 RECOMMENDED = "ebm_study.recommended"  # on a setting's run: "true" for the recommended one
+# On a setting's run, its setting in words: not `setting`, so that grouping jobs by their
+# setting tag in the UI counts jobs only.
+SUMMARY_OF = "ebm_study.summary_of"
 MERGED_RUNS = "ebm_study.merged_runs"  # on a consensus run and its version: the runs merged
 SWEEP_DIR = "ebm_study.sweep_dir"  # Hydra's sweep dir: unique per launch, known to every job
 SWEPT = "ebm_study.swept"  # comma-separated config keys the sweep varies
