@@ -1,7 +1,7 @@
 """One fitted EBM's term contributions on given rows, read through interpret's own binning: the
-rows' bins, a main term's contribution to each row, and the band of its outer bags. Pure: a
-model and rows in, arrays out; the shape study (study/reference.py) and ebm-study-predict's
-check for unseen categories use them.
+rows' bins, a main term's contribution to each row, a group of terms' importance. Pure: a
+model and rows in, arrays out; the shape and group studies (study/reference.py,
+study/groups.py) and ebm-study-predict's check for unseen categories use them.
 
 With three or more classes a term has one contribution a class, and only their differences
 matter: contributions are centred over the classes (the part the probabilities see).
@@ -18,10 +18,6 @@ import pandas as pd
 def _centred(scores: np.ndarray) -> np.ndarray:
     """Scores with a class axis last, centred over it (the part the probabilities see)."""
     return scores - scores.mean(axis=-1, keepdims=True)
-
-
-def is_multiclass(ebm) -> bool:
-    return len(getattr(ebm, "classes_", ())) >= 3
 
 
 def is_categorical(ebm, term: str) -> bool:
@@ -69,19 +65,6 @@ def contributions(ebm, term: str, index: np.ndarray) -> np.ndarray | None:
         return None
     scores = np.asarray(ebm.term_scores_[t], dtype=float)[index[:, t]]
     return _centred(scores) if scores.ndim == 2 else scores
-
-
-def bag_band(ebm, term: str, index: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The 2.5% and 97.5% points over the model's outer bags of a main term's score at each
-    reference row (centred over classes like `contributions`): one run's own uncertainty;
-    None if the model has no such main term."""
-    t = _term(ebm, term)
-    if t is None or len(ebm.term_features_[t]) != 1:
-        return None
-    per_row = np.asarray(ebm.bagged_scores_[t], dtype=float)[:, index[:, t]]
-    if per_row.ndim == 3:  # bags x rows x classes
-        per_row = _centred(per_row)
-    return np.percentile(per_row, 2.5, axis=0), np.percentile(per_row, 97.5, axis=0)
 
 
 def unit_importances(ebm, X: pd.DataFrame, units: dict[str, list[str]]) -> dict[str, float]:

@@ -89,7 +89,7 @@ h1{font-size:20px;margin:0 0 2px}h2{font-size:17px;margin:22px 0 8px}
 .verdict p{margin:6px 0}
 table{border-collapse:collapse;font-size:13.5px;margin:4px 0}
 th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}
-th{background:#f6f8fa}.scroll{overflow-x:auto;max-width:100%}
+th{background:#f6f8fa}td+td{white-space:nowrap}.scroll{overflow-x:auto;max-width:100%}
 figure{margin:18px 0 26px}figure img{max-width:100%;height:auto;display:block;
 border:1px solid #eaeef2}figcaption{color:#373e47;margin-top:6px;max-width:900px}
 ul{padding-left:20px}li{margin:4px 0}code{font-size:12.5px;background:#f6f8fa;padding:0 3px}
