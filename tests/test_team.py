@@ -264,7 +264,8 @@ def test_migrate_moves_embedded_runs_models_and_champion_to_the_server(server, t
 
     moved = run_cli("--from", db, "--to", server.url, program="ebm-study-migrate")
     assert moved.returncode == 0, moved.stderr
-    assert "copied 3 runs, 2 models and 1 registered versions of laptop" in moved.stdout
+    # The parent, its 2 jobs and its one setting's summary run (study/outputs.py).
+    assert "copied 4 runs, 2 models and 1 registered versions of laptop" in moved.stdout
     assert "alias laptop-ebm@champion -> version 1" in moved.stdout
 
     cl = client(server.url)
@@ -357,7 +358,9 @@ def test_an_authorised_user_sweeps_and_promotes_and_others_cannot_write_there(
     assert promote.returncode == 0, promote.stderr
     admin = client(auth_server.url, "admin", auth_server.admin_password)
     runs = runs_of(admin, "alices")
-    assert len(runs) == 3 and {r.info.status for r in runs} == {"FINISHED"}
+    roles = sorted(r.data.tags.get("ebm_study.role") for r in runs)
+    assert roles == ["job", "job", "setting", "sweep"]  # the setting's summary run beside them
+    assert {r.info.status for r in runs} == {"FINISHED"}
     assert {r.info.user_id for r in runs} == {"alice"}
     # Without tracking=server the config still names the embedded store's artifact folder; the
     # server, not this machine's path, decides where artifacts go.
@@ -376,7 +379,7 @@ def test_an_authorised_user_sweeps_and_promotes_and_others_cannot_write_there(
         "admin for EDIT on the "
         "experiment (or MANAGE on the registered model)"
     )
-    assert len(runs_of(admin, "alices")) == 3
+    assert len(runs_of(admin, "alices")) == 4
     # Once the admin grants EDIT (the README's command), bob's runs go in.
     from mlflow.server.auth.client import AuthServiceClient
 
@@ -385,7 +388,7 @@ def test_an_authorised_user_sweeps_and_promotes_and_others_cannot_write_there(
     users.grant_user_permission("bob", "experiment", experiment, "EDIT")
     bob = sweep(tmp_path, "tracking.experiment=alices", "model_seed=5", env=as_bob)
     assert bob.returncode == 0, bob.stderr[-3000:]
-    assert len(runs_of(admin, "alices")) == 5
+    assert len(runs_of(admin, "alices")) == 7  # and bob's sweep: its parent, job, setting
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,7 +505,7 @@ def test_two_identical_sweeps_on_a_server_fit_each_job_once(server, tmp_path):
     assert "ebm-study: error: this sweep is already running (pid " in refused
     runs = runs_of(client(server.url), "twice")
     parents = [r for r in runs if r.data.tags.get("ebm_study.role") == "sweep"]
-    jobs = [r for r in runs if r.data.tags.get("mlflow.parentRunId")]
+    jobs = [r for r in runs if r.data.tags.get("ebm_study.role") == "job"]  # not settings
     assert len(parents) == 1 and len(jobs) == 3
     assert not [r for r in runs if r.info.status == "RUNNING"]
     tags = client(server.url).get_experiment_by_name("twice").tags
