@@ -131,7 +131,9 @@ def test_two_identical_sweeps_started_together_fit_each_job_once(tmp_path):
     lines = [line for line in refused.splitlines() if line.strip()]
     assert lines[-1].startswith("ebm-study: error: this sweep is already running (pid ")
     parents = by_role(all_runs(uri), "sweep")
-    jobs = [r for r in all_runs(uri) if r.data.tags.get("ebm_study.role") == "job"]
+    # A sweep's jobs: children (not the plain run above) that are jobs (not its setting's run).
+    jobs = [r for r in all_runs(uri) if r.data.tags.get("mlflow.parentRunId")]
+    jobs = by_role(jobs, "job")
     assert len(parents) == 1 and len(jobs) == 3  # one parent, each job fitted once
     assert running(uri) == []
 
