@@ -163,7 +163,7 @@ def test_a_sweep_on_the_postgres_server_records_every_run_and_its_study(server, 
     cl = client(server.url)
     parent, jobs = finished_sweep(runs_of(cl, "team"), n_jobs=4)
     # PostgreSQL holds them (not a SQLite file somewhere).
-    assert server.sql("SELECT count(*) FROM runs")[0][0] == 5
+    assert server.sql("SELECT count(*) FROM runs")[0][0] == 6  # the parent, 4 jobs, 1 setting
     # Artifacts went through the server's proxy into its folder; the client needs no file access.
     job = jobs[0]
     assert job.info.artifact_uri.startswith("mlflow-artifacts:")
@@ -285,7 +285,7 @@ def test_migrate_moves_embedded_runs_models_and_champion_to_the_server(server, t
 
     again = run_cli("--from", db, "--to", server.url, program="ebm-study-migrate")
     assert again.returncode == 0 and "copied 0 runs, 0 models" in again.stdout
-    assert "3 runs were already there" in again.stdout
+    assert "4 runs were already there" in again.stdout
 
 
 def test_migrate_errors_are_one_line(server, tmp_path, capsys):

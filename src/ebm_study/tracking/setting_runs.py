@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mlflow.entities import Metric, Param, Run, RunTag
 from mlflow.tracking import MlflowClient
+from mlflow.tracking.context.registry import resolve_tags
 
 from ebm_study.config import SEEDS
 from ebm_study.tracking import tags
@@ -64,8 +65,10 @@ def log_setting_runs(experiment_id: str, parent_id: str, settings: Sequence[Sett
         }
         old = before.pop(setting.config_key, None)
         if old is None:
+            # resolve_tags adds what mlflow.start_run adds to the jobs (user, source): on a
+            # server with logins the run is the login's, as the sweep's are.
             run_id = client.create_run(
-                experiment_id, run_name=setting.name[:250], tags=run_tags
+                experiment_id, run_name=setting.name[:250], tags=resolve_tags(run_tags)
             ).info.run_id
             held_params, held_metrics = {}, {}
         else:
