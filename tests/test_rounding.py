@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ebm_study.rounding import decimals, interval, number
+from ebm_study.rounding import decimals, interval, number, rounded_like
 from ebm_study.study.tables import rounded
 
 
@@ -33,6 +33,8 @@ def test_without_a_usable_interval_three_significant_digits():
     assert decimals(0.2, 0.1) is None and decimals(math.nan, 1.0) is None
     assert decimals(0.0, 1e-5) == 6 and decimals(0.0, 1e-6) is None
     assert number(0.98) == "0.980"
+    assert number(1234.0) == "1234" and number(-0.0) == "0.00"  # not 1.23e+03, not -0.00
+    assert rounded_like(1234.0, None) == 1234.0 and rounded_like(17.0, None) == 17.0  # ranks
 
 
 def test_tables_round_each_value_with_its_own_interval():
@@ -67,3 +69,5 @@ def test_tables_round_each_value_with_its_own_interval():
     assert out["kendall_w"].tolist() == [0.123, 0.5]  # no interval: 3 significant digits
     assert out["n_runs"].tolist() == [8, 8] and out["setting"].tolist() == ["a", "b"]
     assert out["metric_mean"].tolist() == [0.9858, 0.9841] and out["metric"][0] == "f1"
+    held = table.assign(mean_f1=pd.Series([0.983412, None], dtype=object))  # numbers as objects
+    assert rounded(held)["mean_f1"][0] == 0.9834

@@ -50,7 +50,11 @@ def number(x: object) -> str:
         return "n/a"
     if isinstance(x, Integral):
         return str(x)
-    return f"{float(x):#.3g}".rstrip(".") if isinstance(x, Real) else str(x)
+    if not isinstance(x, Real):
+        return str(x)
+    if abs(x) >= 1000:  # 1234, not 1.23e+03: whole units are digits a reader has
+        return f"{round(float(x)) + 0:d}"
+    return f"{float(x) + 0.0:#.3g}".rstrip(".")  # + 0.0: no -0.00
 
 
 def interval(value: object, low: object, high: object) -> str:
@@ -78,7 +82,9 @@ def rounded_like(x: object, places: int | None) -> object:
     if not isinstance(x, Real) or isinstance(x, Integral) or not math.isfinite(x):
         return x
     if places is None:
-        return float(f"{x:.3g}")
+        if abs(x) >= 1000 or float(x).is_integer():  # a rank, a count: never to tens
+            return float(round(float(x))) + 0.0
+        return float(f"{x:.3g}") + 0.0
     # Through the decimal string, correctly rounded: numpy's round(0.32, 1) is
     # 0.30000000000000004, which a JSON table would show as it is.
     return float(at(x, places))

@@ -136,3 +136,17 @@ def test_a_model_that_cannot_be_read_is_left_out_with_a_warning(tmp_path, caplog
     assert load_models(finished, ["run-gone"], {}) == {}
     assert "run run-gone: its model cannot be read" in caplog.text
     assert load_models(finished, ["run-gone"], {"run-gone": "kept"}) == {"run-gone": "kept"}
+
+
+def test_an_end_that_clears_a_tie_by_less_than_its_digits_is_said():
+    """0.85 (0.50–0.99) reads as holding one half; its lower end, 0.501, does not."""
+    from ebm_study.study.verdicts import _edge
+
+    row = {"s_ci_low": 0.501, "s_ci_high": 0.989, "d_ci_low": 0.108, "d_ci_high": 0.661}
+    assert _edge(row, "s", 0.5, "one half") == (
+        " (the interval's lower end, 0.501, clears one half)"
+    )
+    assert _edge(row, "d", 0.0, "0") == ""  # 0.11 says it already
+    row = {"s_ci_low": 0.3, "s_ci_high": 0.4996, "x_ci_low": 0.45, "x_ci_high": 0.55}
+    assert "upper end, 0.4996, clears" in _edge(row, "s", 0.5, "one half")  # not 0.500
+    assert _edge(row, "x", 0.5, "one half") == ""  # holds the tie: nothing to add

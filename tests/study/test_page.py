@@ -43,5 +43,12 @@ def test_the_description_cannot_carry_markup_or_links_from_a_users_file():
     assert "&lt;img src=x onerror=alert(1)&gt;" in text
     assert r"\[click\](javascript:alert(1))" in text
     assert text.startswith("**") and "`code`" in text  # the study's own Markdown stays
+    # A user's backslash can neither undo an escape nor hide a backtick from the split.
+    assert markdown_safe(r"**\[click\](https://x.example)**") == (
+        r"**&#92;\[click&#92;\](https://x.example)**"
+    )
+    hidden = markdown_safe("**\\`<img src=https://x.example/p.png>`** <b>")
+    assert hidden.endswith("&lt;b&gt;") and "&#92;`<img" in hidden  # a code span, shown as text
+    assert markdown_safe(r"a \| b") == r"a \| b"  # a table's escaped bar stays
     # Inside a code span the renderer shows what is written: nothing to escape there.
     assert markdown_safe("see `shapes/<term>.png` or <b>") == "see `shapes/<term>.png` or &lt;b&gt;"

@@ -33,8 +33,10 @@ def job(experiment, parent_id, run_key):
     return run.info.run_id
 
 
-def summary(key, job_id, **metrics):
-    return SettingRun(key, f"lr={key} (setting: 2 runs)", job_id, metrics, {"x": key}, "note")
+def summary(key, job_id, runs=2, recommended=True, **metrics):
+    marks = {"ebm_study.recommended": "true"} if recommended else {}
+    name = f"lr={key} (setting: {runs} runs)"
+    return SettingRun(key, name, job_id, metrics, {"x": key, **marks}, "note")
 
 
 def test_setting_runs_are_updated_in_place_and_stale_ones_go(parent):
@@ -54,9 +56,12 @@ def test_setting_runs_are_updated_in_place_and_stale_ones_go(parent):
     # Never a job of the sweep.
     assert set(sweeps.jobs_frame(experiment, parent_id).index) == {a, b}
     # Recomputed: a's interval is undefined now, b's setting is gone.
-    setting_runs.log_setting_runs(experiment, parent_id, [summary("a", a, mean_f1=0.95)])
+    later = summary("a", a, runs=3, recommended=False, mean_f1=0.95)
+    setting_runs.log_setting_runs(experiment, parent_id, [later])
     again = setting_runs.existing(experiment, parent_id)
     assert set(again) == {"a"} and again["a"].info.run_id == run_a.info.run_id
+    assert again["a"].info.run_name == "lr=a (setting: 3 runs)"  # its count, renewed
+    assert "ebm_study.recommended" not in again["a"].data.tags  # no longer said: gone
     assert again["a"].data.metrics["mean_f1"] == 0.95
     assert math.isnan(again["a"].data.metrics["mean_f1_ci_low"])  # not the old 0.8
     assert client.get_run(runs["b"].info.run_id).info.lifecycle_stage == "deleted"

@@ -266,15 +266,26 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+# A code span: a run of backticks closed by a run of the same length (CommonMark), over lines.
+_CODE_SPAN = re.compile(r"((?<!`)(`+)(?!`).+?(?<!`)\2(?!`))", re.S)
+
+
 def markdown_safe(text: str) -> str:
     """Markdown whose user strings (terms, categories, settings) cannot become markup: HTML
     brackets as entities, link brackets escaped, outside code spans (inside one the renderer
-    shows every character as written, `&lt;` too). The study's own Markdown uses neither."""
-    parts = re.split(r"(`[^`\n]*`)", text)
-    for i in range(0, len(parts), 2):  # the even parts are outside code spans
+    shows every character as written, `&lt;` too). A backslash becomes an entity first (but in
+    `\\|`, a table's escaped bar): a user's `\\` would otherwise undo an escape, or hide a
+    backtick from the split into code spans. The study's own Markdown uses none of these."""
+    text = re.sub(r"\\(?!\|)", "&#92;", text)
+    parts = _CODE_SPAN.split(text)
+    out = []
+    # split gives outside, span, its backticks, outside, ...: escape the outside parts only.
+    for i in range(0, len(parts), 3):
         safe = parts[i].replace("<", "&lt;").replace(">", "&gt;")
-        parts[i] = re.sub(r"([\[\]])", r"\\\1", safe)
-    return "".join(parts)
+        out.append(re.sub(r"([\[\]])", r"\\\1", safe))
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])
+    return "".join(out)
 
 
 # MLflow cuts a tag's value at 8,000 characters: the description must fit, so the per-setting

@@ -1,9 +1,7 @@
-"""Pictures of the stability study; pure: tables in, matplotlib figures out.
-
-Every figure draws the users' strings (settings, terms, categories) as plain text: matplotlib
-reads `$...$` as mathematics, so `cost $ per $ unit` would come out in italics and a lone `$`
-would stop the drawing. The setting is read when a Text is made, so each figure is made under
-`plain_text` (the shapes' too, study/shape_plots.py)."""
+"""Pictures of the stability study; pure: tables in, matplotlib figures out. Every figure draws
+users' strings (settings, terms) as plain text: matplotlib reads `$...$` as mathematics, so
+`cost $ per $ unit` would come out in italics and a lone `$` would stop the drawing. The setting
+is read when a Text is made: each figure is made under `plain_text` (shape_plots.py's too)."""
 
 from __future__ import annotations
 
@@ -20,12 +18,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Bbox
 
+from ebm_study.study.tables import SCORE_NAMES  # how the x axis names the score
+
 MAX_HEATMAP_RUNS = 150  # past this, columns are thinner than a pixel: evenly spaced runs shown
 MAX_PRINTED_RUNS = 60  # past this, a cell is too narrow for its rank
 MAX_DIRECT_LABELS = 8  # more settings than this are numbered, with a key beside the chart
 MAX_KEY_BESIDE = 30  # a longer key goes under the chart, in columns
 MAX_PLACED = 150  # labels placed clear of each other: 1,000 took a minute
-SCORE_NAMES = {"f1": "F1", "r2": "R\N{SUPERSCRIPT TWO}"}  # how the x axis names the score
+_BOX = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75}
 
 
 def plain_text(draw):
@@ -330,7 +330,7 @@ def _place(ax, data: pd.DataFrame, texts: list[str], renderer, size: float) -> N
         label = ax.annotate(
             texts[i], (row["metric_mean"], row["stability"]), xytext=(0, 0),
             textcoords="offset points", fontsize=size, color=color, zorder=5,
-            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
+            bbox=None if len(texts) > MAX_PLACED else _BOX,
         )  # fmt: skip
         if len(texts) > MAX_PLACED:  # each place is tried against all: quadratic, so not
             continue  # past this (a long search's numbers sit on their points)

@@ -142,7 +142,8 @@ def shape_study(
             }
         )
         name = term.replace("/", "_")
-        while f"{tags.SHAPES_DIR}/{name}.png" in figures:  # `a/b` and `a_b`: a picture each
+        # `a/b` and `a_b`, `Age` and `age` (one file where names ignore case): a picture each.
+        while f"{tags.SHAPES_DIR}/{name}.png".lower() in {f.lower() for f in figures}:
             name += "_"
         figures[f"{tags.SHAPES_DIR}/{name}.png"] = shape_plots.shape_chart(
             term,

@@ -125,6 +125,7 @@ def _continuous_panel(ax, strip, x: pd.Series, panel, groups, colors) -> None:
     seen = np.flatnonzero(~np.isnan(values))  # rows without a value have no place on the axis
     if not len(seen):
         ax.text(0.5, 0.5, "no reference row has a value", ha="center", transform=ax.transAxes)
+        strip.set_visible(False)
         return
     xs, first = np.unique(values[seen], return_index=True)
     at = seen[first]  # a row a value: rows of one value share their bin and contribution

@@ -76,6 +76,10 @@ def settings_table(study: Study) -> pd.DataFrame:
 _VALUE_NAMES = ("{}", "mean_{}", "{}_mean", "{}_frequency")
 
 
+def _text(column: pd.Series) -> bool:
+    return bool(column.map(lambda x: isinstance(x, str)).any())
+
+
 def rounded(table: pd.DataFrame) -> pd.DataFrame:
     """Each value with an interval (`x`, `x_ci_low`, `x_ci_high`), and each interval alone, to
     the digits its interval supports, row by row; every other float to 3 significant digits;
@@ -92,8 +96,7 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
             name.format(base)
             for name in _VALUE_NAMES
             # pareto's `metric` names the score ("f1"); its value is `metric_mean`
-            if name.format(base) in table
-            and pd.api.types.is_numeric_dtype(table[name.format(base)])
+            if name.format(base) in table and not _text(table[name.format(base)])
         ]
         places = [decimals(a, b) for a, b in zip(table[low], table[high], strict=True)]
         for column in [*values[:1], low, high]:

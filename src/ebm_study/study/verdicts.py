@@ -9,7 +9,7 @@ import math
 import pandas as pd
 
 from ebm_study.measures import conclusions, intervals
-from ebm_study.rounding import interval, like
+from ebm_study.rounding import at, decimals, interval, like
 from ebm_study.study import findings, groups
 from ebm_study.study.compute import Study
 from ebm_study.study.tables import fmt
@@ -138,11 +138,35 @@ def compare_sentence(study: Study, a: str, b: str) -> str:
         conclusions.TOO_FEW: f"too few split seeds: with {splits}, no ordering can be settled "
         f"(it needs {conclusions.MIN_SPLITS_TO_SETTLE})",
     }[row["verdict"]]
+    edges = [
+        _edge(row, "a_outranks_b", 0.5, "one half"),
+        _edge(row, "importance_difference", 0.0, "0"),
+    ]
     return (
         f"{a} against {b} over {study.n_runs} runs on {splits} split seeds: {a} outranks {b} "
         f"in a share {share} of runs (95% CI by split seed); importance difference {gap}: "
-        f"{verdict}."
+        f"{verdict}{''.join(e for e in edges if e)}."
     )
+
+
+def _edge(row, name: str, tie: float, words: str) -> str:
+    """When an interval clears the tie by less than its shown digits say (0.85 (0.50–0.99)
+    with its lower end at 0.501), the end that decides, to the first digit that tells it from
+    the tie."""
+    low, high = row[f"{name}_ci_low"], row[f"{name}_ci_high"]
+    places = decimals(low, high)
+    if places is None:
+        return ""
+    for end, side in ((low, "lower"), (high, "upper")):
+        clears = end > tie if side == "lower" else end < tie
+        if clears and float(at(end, places)) == tie:
+            while at(end, places) == at(tie, places) and places < MAX_TIE_PLACES:
+                places += 1
+            return f" (the interval's {side} end, {at(end, places)}, clears {words})"
+    return ""
+
+
+MAX_TIE_PLACES = 9
 
 
 def groups_sentence(study: Study) -> str:
