@@ -27,7 +27,7 @@ def test_run_name_says_what_differs_with_short_keys():
 
 
 def test_a_sweeps_name_leaves_out_where_things_are_stored():
-    from ebm_study.overrides import sweep_name
+    from ebm_study.config import sweep_name
 
     given = ["split_seed=range(0,6)", "tracking.uri=sqlite:////tmp/x/mlflow.db"]
     given += ["tracking.artifact_location=/tmp/x/a", "paths.mlruns=/tmp/x", "hydra.sweep.dir=/y"]

@@ -121,6 +121,18 @@ def mask_overrides(overrides: list[str]) -> list[str]:
     return out
 
 
+# Where a sweep stores things: left out of its name (hydra.sweeper.* says what it sweeps).
+_STORAGE_PREFIXES = ("tracking.", "paths.", "hydra.run.", "hydra.sweep.")
+
+
+def sweep_name(overrides: Iterable[str]) -> str:
+    """`sweep split_seed=range(0,6) model.learning_rate=0.05,0.1`: the sweep's command line
+    without where things are stored (a store's URI is long and says nothing of the sweep; the
+    parent's overrides.txt keeps every one)."""
+    kept = [o for o in overrides if not o.lstrip("+~").startswith(_STORAGE_PREFIXES)]
+    return " ".join(["sweep", *kept])
+
+
 def mask_uri(uri: str) -> str:
     """The URI with any password replaced, fit to be written into a run."""
     parts = urlsplit(uri)

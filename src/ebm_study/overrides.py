@@ -57,18 +57,6 @@ def run_name(overrides: Iterable[str], swept: Iterable[str] | None = None) -> st
     return " ".join(parts + seeds) or "defaults"
 
 
-# Where a sweep stores things: left out of its name (hydra.sweeper.* says what it sweeps).
-_STORAGE_PREFIXES = ("tracking.", "paths.", "hydra.run.", "hydra.sweep.")
-
-
-def sweep_name(overrides: Iterable[str]) -> str:
-    """`sweep split_seed=range(0,6) model.learning_rate=0.05,0.1`: the sweep's command line
-    without where things are stored (a store's URI is long and says nothing of the sweep; the
-    parent's overrides.txt keeps every one)."""
-    kept = [o for o in overrides if not o.lstrip("+~").startswith(_STORAGE_PREFIXES)]
-    return " ".join(["sweep", *kept])
-
-
 # A setting is its hyperparameters: the data, the seeds and how runs are read are not.
 _NOT_A_SETTING = ("data", "split_seed", "model_seed", "top_k", "study.", "model.n_jobs")
 

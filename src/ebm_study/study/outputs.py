@@ -18,7 +18,7 @@ from ebm_study.rounding import interval
 from ebm_study.study import cloud, page, plots, verdicts
 from ebm_study.study.compute import Study, by_split_seed
 from ebm_study.study.reference import reference, shape_study
-from ebm_study.study.tables import rounded, settings_table
+from ebm_study.study.tables import recommended_keys, rounded, settings_table
 from ebm_study.study.words import (
     detail_lines,
     pareto_paragraph,
@@ -30,8 +30,6 @@ from ebm_study.study.words import (
 )
 from ebm_study.tracking import store, tags
 from ebm_study.tracking.setting_runs import SettingRun
-
-PAGE = "study.html"
 
 
 @dataclass
@@ -211,9 +209,7 @@ def study_page(
 def setting_runs(study: Study, jobs: pd.DataFrame) -> list[SettingRun]:
     """One summary run a setting: its mean score and stability with their intervals."""
     score = study.score
-    recommended = set()
-    if study.pareto is not None:
-        recommended = set(study.pareto.loc[study.pareto["recommended"], tags.CONFIG_KEY])
+    recommended = recommended_keys(study)
     finished = jobs[jobs["status"] == "FINISHED"]
     out = []
     for row in study.by_config.to_dict("records"):
@@ -303,7 +299,7 @@ def summary_note(study: Study, shapes: str) -> str:
             + pareto_paragraph(study)
             + verdicts.near_best_paragraph(study)
             + shapes
-            + f"\n`{PAGE}` (this run's artifacts) shows the study on one page.\n"
+            + f"\n`{tags.STUDY_PAGE}` (this run's artifacts) shows the study on one page.\n"
         )
 
     text, rows = note(None), len(study.by_config)

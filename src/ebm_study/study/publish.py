@@ -154,7 +154,7 @@ def publish(
         write_page(out.page, html_path)
     artifacts.log_study(
         parent_id, out.metrics, out.tables, out.images, out.note, out.run_tags,
-        {outputs.PAGE: out.page},
+        {tags.STUDY_PAGE: out.page},
     )  # fmt: skip
     many = len(out.setting_runs) > MAX_SETTING_RUNS
     if many:  # and an earlier study's, with numbers of fewer settings, go

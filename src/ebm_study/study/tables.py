@@ -24,15 +24,20 @@ def fmt(x: float) -> str:
     return number(float(x)) if x is not None else "n/a"
 
 
+def recommended_keys(study: Study) -> set[str]:
+    """The config_key of the recommended setting (none for a sweep of one setting)."""
+    if study.pareto is None:
+        return set()
+    return set(study.pareto.loc[study.pareto["recommended"], CONFIG_KEY])
+
+
 def settings_table(study: Study) -> pd.DataFrame:
     """The headline table, one row a setting (the most stable first) then the whole sweep:
     a handful of columns in words, each value with its interval and the digits it supports.
     The rest of the measures are in stability_by_config.json."""
     k = study.settings.top_k
     score = study.score
-    recommended = set()
-    if study.pareto is not None:
-        recommended = set(study.pareto.loc[study.pareto["recommended"], CONFIG_KEY])
+    recommended = recommended_keys(study)
 
     def row(setting: str, m, key: str | None = None) -> dict[str, object]:
         splits = int(m.get("n_split_seeds", 0) or 0)

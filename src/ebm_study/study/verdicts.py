@@ -9,6 +9,7 @@ import math
 import pandas as pd
 
 from ebm_study.measures import conclusions, intervals
+from ebm_study.measures.pareto import MAX_NAMED
 from ebm_study.rounding import at, decimals, interval, like
 from ebm_study.study import findings, groups
 from ebm_study.study.compute import Study
@@ -17,9 +18,6 @@ from ebm_study.study.tables import fmt
 
 def plain(text: str) -> str:
     return text.replace("**", "").replace("`", "")
-
-
-MAX_NAMED = 6  # settings or terms a sentence names before "and N more"
 
 
 def _names(items: list[str]) -> str:

@@ -20,7 +20,6 @@ from ebm_study.tracking.sweeps import ALL_JOBS, now_ms
 # A run's seeds are not its setting's; model.random_state is the model seed as interpret sees it.
 _SEED_PARAMS = {*SEEDS, "model.random_state"}
 MAX_PARAMS = 100
-RUN_NAME = "mlflow.runName"
 # Tags the study writes on a setting's run that a later study may not: removed when it does not
 # (`setting` was the label's tag before `summary_of`).
 _OWNED = {tags.RECOMMENDED, tags.TRIAL, tags.SETTING}
@@ -81,7 +80,7 @@ def log_setting_runs(experiment_id: str, parent_id: str, settings: Sequence[Sett
         values = {k: float(v) for k, v in setting.metrics.items()}
         values.update({k: math.nan for k in held_metrics if k not in values})
         # Its name too: it carries the setting's run count, which a resumed sweep changes.
-        names = {**run_tags, RUN_NAME: setting.name[:250]}
+        names = {**run_tags, tags.RUN_NAME: setting.name[:250]}
         client.log_batch(
             run_id,
             metrics=[Metric(k, v, now, 0) for k, v in values.items()],
@@ -90,7 +89,11 @@ def log_setting_runs(experiment_id: str, parent_id: str, settings: Sequence[Sett
         if old is not None:  # what an earlier study set and this one does not
             for key in _OWNED & set(old.data.tags) - set(run_tags):
                 client.delete_tag(run_id, key)
-        job = client.get_run(setting.job_id).data.params
+        # Params go in batches of MAX_PARAMS: only a run holding a multiple of it (none
+        # included) may have been cut short, and only its job is read again.
+        job = (
+            client.get_run(setting.job_id).data.params if not len(held_params) % MAX_PARAMS else {}
+        )
         params = [
             Param(k, v) for k, v in job.items() if k not in _SEED_PARAMS and k not in held_params
         ]

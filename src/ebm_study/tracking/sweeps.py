@@ -18,8 +18,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.tracking.context.registry import resolve_tags
 
 from ebm_study import liveness
-from ebm_study.config import mask_overrides
-from ebm_study.overrides import sweep_name
+from ebm_study.config import mask_overrides, sweep_name
 from ebm_study.tracking import bulk, tags
 from ebm_study.tracking.runs import provenance_tags
 

@@ -63,6 +63,7 @@ STUDY_NEAR_BEST = "study.near_best"
 
 # MLflow's own tags.
 PARENT = "mlflow.parentRunId"
+RUN_NAME = "mlflow.runName"  # what the runs list shows; set again when a name changes
 NOTE = "mlflow.note.content"  # the run's description in the UI (Markdown)
 GIT_COMMIT = "mlflow.source.git.commit"
 
@@ -115,6 +116,7 @@ GROUP_TOPK = "group_topk_frequency.json"  # near-twin groups and single terms ra
 STABILITY_GROUPS = "stability_groups"  # Phi of that ranking's top k, with _ci_low/_ci_high
 NEAR_BEST = "near_best.json"  # per term over the near-best runs: importance range, top-k share
 NEAR_BEST_CHART = "near_best.png"
+STUDY_PAGE = "study.html"  # the study on one page: verdict, table, pictures (study/page.py)
 
 # ---------------------------------------------------------------------------------------------
 # The model registry.
