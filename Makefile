@@ -40,7 +40,7 @@ $(CURDIR)/.tools/bin/uv:
 lock: | $(UV)
 	$(UV) lock --upgrade
 
-.PHONY: help setup lock run test test-sweeps test-faults test-team test-ui test-all lint ui serve bench bench-tail bench-data clean-store server server-stop \
+.PHONY: help setup lock run test test-sweeps test-faults test-team test-ui test-all lint ui serve bench bench-tail bench-data bench-rows clean-store server server-stop \
 	server-status ray ray-stop migrate
 
 ## help: list the targets
@@ -94,6 +94,10 @@ bench-tail: $(STAMP)
 ## bench-data: a 300,000-row table with text categories: tracking and the study against the fits (~5 minutes)
 bench-data: $(STAMP)
 	$(BIN)/python benchmarks/data.py $(BENCH_ARGS)
+
+## bench-rows: the per-row study's cost against the sweep, on make run's sweep and a 50,000-row table (~6 minutes)
+bench-rows: $(STAMP)
+	$(BIN)/python benchmarks/rows.py $(BENCH_ARGS)
 
 ## ui: the MLflow UI on the embedded store; prints the URL of the study's runs
 ui: $(STAMP)

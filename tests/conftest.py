@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
@@ -268,3 +269,57 @@ def champion(shared_sweep) -> str:
         .get_model_version_by_alias("ebm-study", tags.CHAMPION)
         .run_id
     )
+
+
+# Several bags (the within-run measures), models logged (the shape study), fits of a second.
+SMALL = ["model.outer_bags=2", "model.max_rounds=300", "model.n_jobs=1"]
+
+
+def patients(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Three outcomes (text); `colour` (text) decides the first, `a` (10% missing) the second;
+    `id` a name per row, `visit` a date as text."""
+    rng = np.random.default_rng(seed)
+    colour = rng.choice(["red", "green", "blue"], n)
+    a, b, c = rng.normal(size=n), rng.normal(size=n), rng.normal(size=n)
+    logits = np.stack([2.5 * (colour == "red"), 1.5 * a, 0.5 * b])
+    outcome = np.array(["low", "mid", "high"])[
+        np.argmax(logits + rng.normal(0, 0.6, logits.shape), axis=0)
+    ]
+    a[rng.random(n) < 0.1] = np.nan
+    visit = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    return pd.DataFrame(
+        {
+            "id": [f"patient {i:04d}" for i in range(n)],
+            "visit": visit.strftime("%Y-%m-%d"),
+            "colour": colour,
+            "a": a,
+            "b": b,
+            "c": c,
+            "outcome": outcome,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def three_classes(tmp_path_factory):
+    """A sweep of split seeds 0, 1 x model seeds 0, 1 on a Parquet file of 3 classes (tests/
+    test_own_data.py and the predict tests read it)."""
+    folder = tmp_path_factory.mktemp("three-classes")
+    path = folder / "patients.parquet"
+    patients().to_parquet(path)
+    result = run_cli(
+        "-m",
+        "split_seed=0,1",
+        "model_seed=0,1",
+        "data=csv",
+        f"data.path={path}",
+        "data.target=outcome",
+        "data.categorical=[colour]",
+        "data.drop=[id]",
+        "data.dates=[visit]",
+        "top_k=2",
+        *SMALL,
+        *store_overrides(folder),
+    )
+    parent, jobs = sweep_of(all_runs(store_uri(folder)))
+    return folder, path, result, parent, jobs

@@ -9,40 +9,21 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import all_runs, artifact_table, run_cli, store_overrides, store_uri, sweep_of
+from conftest import (
+    SMALL,
+    all_runs,
+    artifact_table,
+    patients,
+    run_cli,
+    store_overrides,
+    store_uri,
+    sweep_of,
+)
 from mlflow.tracking import MlflowClient
 
 from ebm_study.commands.predict import main as predict_main
 from ebm_study.commands.promote import main as promote_main
 from ebm_study.commands.report import main as report_main
-
-# Several bags (the within-run measures), models logged (the shape study), fits of a second.
-SMALL = ["model.outer_bags=2", "model.max_rounds=300", "model.n_jobs=1"]
-
-
-def patients(n: int = 300, seed: int = 0) -> pd.DataFrame:
-    """Three outcomes (text); `colour` (text) decides the first, `a` (10% missing) the second;
-    `id` a name per row, `visit` a date as text."""
-    rng = np.random.default_rng(seed)
-    colour = rng.choice(["red", "green", "blue"], n)
-    a, b, c = rng.normal(size=n), rng.normal(size=n), rng.normal(size=n)
-    logits = np.stack([2.5 * (colour == "red"), 1.5 * a, 0.5 * b])
-    outcome = np.array(["low", "mid", "high"])[
-        np.argmax(logits + rng.normal(0, 0.6, logits.shape), axis=0)
-    ]
-    a[rng.random(n) < 0.1] = np.nan
-    visit = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
-    return pd.DataFrame(
-        {
-            "id": [f"patient {i:04d}" for i in range(n)],
-            "visit": visit.strftime("%Y-%m-%d"),
-            "colour": colour,
-            "a": a,
-            "b": b,
-            "c": c,
-            "outcome": outcome,
-        }
-    )
 
 
 def churn(n: int = 1500, seed: int = 0) -> pd.DataFrame:
@@ -54,30 +35,6 @@ def churn(n: int = 1500, seed: int = 0) -> pd.DataFrame:
     churned = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     frame = pd.DataFrame(x, columns=["tenure", "calls", "spend", "age"])
     return frame.assign(plan=plan, churned=churned)
-
-
-@pytest.fixture(scope="module")
-def three_classes(tmp_path_factory):
-    """A sweep of split seeds 0, 1 x model seeds 0, 1 on a Parquet file of 3 classes."""
-    folder = tmp_path_factory.mktemp("three-classes")
-    path = folder / "patients.parquet"
-    patients().to_parquet(path)
-    result = run_cli(
-        "-m",
-        "split_seed=0,1",
-        "model_seed=0,1",
-        "data=csv",
-        f"data.path={path}",
-        "data.target=outcome",
-        "data.categorical=[colour]",
-        "data.drop=[id]",
-        "data.dates=[visit]",
-        "top_k=2",
-        *SMALL,
-        *store_overrides(folder),
-    )
-    parent, jobs = sweep_of(all_runs(store_uri(folder)))
-    return folder, path, result, parent, jobs
 
 
 def test_three_classes_with_text_missing_values_ids_and_dates_sweep_to_a_study(three_classes):
@@ -105,6 +62,13 @@ def test_three_classes_with_text_missing_values_ids_and_dates_sweep_to_a_study(t
     terms = set(artifact_table(jobs[0], "importance.json")["term"])
     assert terms == {"visit", "colour", "a", "b", "c"}
     assert "a sample" not in parent.data.tags["ebm_study.reference_rows"]  # 240 rows: all
+    # The per-row study on 3 classes: text labels predicted, reasons about the predicted class
+    # (`colour` decides `low`), a churn share.
+    reasons = artifact_table(parent, "reasons.json")
+    assert len(reasons) == 300 and set(reasons["prediction"]) <= {"low", "mid", "high"}
+    assert set(reasons.loc[reasons["prediction"] == "low", "reason_1"]) >= {"colour"}
+    assert 0 <= metrics["prediction_churn"] <= 1 and 0 <= metrics["reason_agreement"] <= 1
+    assert "reason_stability" in metrics and "reason_stability_ci_low" not in metrics  # 2 splits
 
 
 def test_a_sweep_of_seeds_names_its_setting_in_words(three_classes):

@@ -57,6 +57,9 @@ def test_tags_round_trip_and_missing_tags_fall_back():
         min_stability=0.5,
         reliable=0.8,
         near_best=0.01,
+        top_reasons=2,
+        reference_rows=50,
+        reference="rows.csv",
     )
     assert chosen.to_tags() == {
         "study.top_k": "3",
@@ -68,6 +71,9 @@ def test_tags_round_trip_and_missing_tags_fall_back():
         "study.min_stability": "0.5",
         "study.reliable": "0.8",
         "study.near_best": "0.01",
+        "study.top_reasons": "2",
+        "study.reference_rows": "50",
+        "study.reference": "rows.csv",
     }
     assert settings.from_tags(chosen.to_tags(), fallback=lambda: pytest.fail("not needed")) == (
         chosen
@@ -90,6 +96,10 @@ def test_tags_round_trip_and_missing_tags_fall_back():
         ("reliable", True, r"^study.reliable=True must be a number between 0 and 1"),
         ("near_best", -0.01, r"^study.near_best=-0.01 must be a number >= 0 \(in the metric's"),
         ("near_best", "0.01", r"^study.near_best='0.01' must be a number >= 0"),
+        ("top_reasons", 0, r"^study.top_reasons=0 must be a whole number >= 1$"),
+        ("top_reasons", 2.5, r"^study.top_reasons=2.5 must be a whole number >= 1$"),
+        ("reference_rows", 1, r"^study.reference_rows=1 must be a whole number >= 2$"),
+        ("reference", "", r"^study.reference='' must be the path of a CSV or Parquet file"),
     ],
 )
 def test_the_pareto_settings_are_checked(key, value, message):

@@ -34,6 +34,9 @@ CONFIG_NAMES = {
     "min_stability": "study.min_stability",
     "reliable": "study.reliable",
     "near_best": "study.near_best",
+    "top_reasons": "study.top_reasons",
+    "reference_rows": "study.reference_rows",
+    "reference": "study.reference",
 }
 TAGS = {
     "top_k": tags.STUDY_TOP_K,
@@ -45,6 +48,9 @@ TAGS = {
     "min_stability": tags.STUDY_MIN_STABILITY,
     "reliable": tags.STUDY_RELIABLE,
     "near_best": tags.STUDY_NEAR_BEST,
+    "top_reasons": tags.STUDY_TOP_REASONS,
+    "reference_rows": tags.STUDY_REFERENCE_ROWS,
+    "reference": tags.STUDY_REFERENCE,
 }
 # The stability a search maximises and the Pareto front plots: Nogueira's Phi, or Phi_C, which
 # counts swaps among near-twin features as agreement.
@@ -65,7 +71,11 @@ class StudySettings:
     What holds (study/findings.py): a term is reliably in the top k when the 95% lower bound
     of its top-k frequency reaches `reliable`; the near-best settings are those whose score
     the paired test cannot tell from the best's, or, with `near_best`, those within that much
-    of it."""
+    of it.
+
+    The per-row study (study/rows.py): each reference row's `top_reasons` strongest terms
+    across the runs, on the data set's rows (at most `reference_rows`, a seeded sample above)
+    or those of the CSV or Parquet file `reference`."""
 
     top_k: int
     terms: str
@@ -76,6 +86,9 @@ class StudySettings:
     min_stability: float | None = None
     reliable: float = 0.9
     near_best: float | None = None
+    top_reasons: int = 3
+    reference_rows: int = 1000
+    reference: str | None = None
 
     def __post_init__(self) -> None:
         check(dataclasses.asdict(self))
@@ -144,6 +157,13 @@ def _problem(key: str, value: object) -> str | None:
     if key == "near_best":
         ok = value is None or (is_finite(value) and value >= 0)
         return None if ok else "must be a number >= 0 (in the metric's units), or null"
+    if key == "top_reasons":
+        return None if is_whole(value) and value >= 1 else "must be a whole number >= 1"
+    if key == "reference_rows":
+        return None if is_whole(value) and value >= 2 else "must be a whole number >= 2"
+    if key == "reference":
+        ok = value is None or (isinstance(value, str) and value.strip() != "")
+        return None if ok else "must be the path of a CSV or Parquet file, or null"
     raise KeyError(f"no study setting {key!r}")
 
 
@@ -159,6 +179,9 @@ def from_config(cfg: DictConfig) -> StudySettings:
         min_stability=cfg.study.get("min_stability"),
         reliable=cfg.study.get("reliable", 0.9),
         near_best=cfg.study.get("near_best"),
+        top_reasons=cfg.study.get("top_reasons", 3),
+        reference_rows=cfg.study.get("reference_rows", 1000),
+        reference=cfg.study.get("reference"),
     )
 
 
@@ -175,6 +198,9 @@ def from_tags(run_tags: Mapping[str, str], fallback: Callable[[], StudySettings]
         "min_stability": lambda v: None if v == "None" else float(v),
         "reliable": float,
         "near_best": lambda v: None if v == "None" else float(v),
+        "top_reasons": int,
+        "reference_rows": int,
+        "reference": lambda v: None if v == "None" else v,
     }
     values = {key: parse[key](run_tags[tag]) for key, tag in TAGS.items() if tag in run_tags}
     missing = {key: getattr(fallback(), key) for key in TAGS if key not in values}

@@ -1,5 +1,6 @@
 """Predict with the champion (or any logged model): the input checked against the model's
-signature, the output the model's own; and MLflow's own server serving the champion."""
+signature, the output the model's own, with `--reasons` the model's own reasons and how often
+its setting's runs agree on them; and MLflow's own server serving the champion."""
 
 import json
 import os
@@ -14,13 +15,20 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import free_port, run_cli
+from conftest import all_runs, free_port, patients, run_cli, store_uri, sweep_of
+from mlflow.tracking import MlflowClient
 
-from ebm_study.commands.predict import conform
+from commands import test_regression
 from ebm_study.commands.predict import main as predict_main
 from ebm_study.errors import UserError
+from ebm_study.fit.data import decimal_year
+from ebm_study.fit.inputs import conform
+from ebm_study.tracking import models, tags
 
 BIN = Path(sys.executable).parent
+# The regression sweep its own module runs, and its data, read here too.
+regression_sweep = test_regression.regression_sweep
+diabetes = test_regression.diabetes
 
 # ---------------------------------------------------------------------------------------------
 # conform(): the input against the model's signature
@@ -168,3 +176,234 @@ def test_mlflow_serves_the_champion(shared_sweep, champion, rows):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+# ---------------------------------------------------------------------------------------------
+# --reasons N: each row's N strongest terms, and how often its setting's runs agree on them
+
+
+def contributions(ebm, X: pd.DataFrame) -> np.ndarray:
+    """rows x terms, as the issue defines a reason's contribution: interpret's eval_terms; for
+    3 or more classes the predicted class's scores, centred over the classes."""
+    scores = np.asarray(ebm.eval_terms(X))
+    if scores.ndim == 3:
+        predicted = [list(ebm.classes_).index(c) for c in ebm.predict(X)]
+        centred = scores - scores.mean(axis=2, keepdims=True)
+        scores = centred[np.arange(len(X)), :, predicted]
+    return scores
+
+
+def assert_reasons(out: pd.DataFrame, ebm, X: pd.DataFrame, r: int) -> None:
+    """The written reasons are the model's own: each its term's contribution to the row, the
+    largest |contribution| first, no term left out stronger than the weakest listed."""
+    scores, terms = contributions(ebm, X), list(ebm.term_names_)
+    listed = np.array([[terms.index(t) for t in out[f"reason_{j}"]] for j in range(1, r + 1)]).T
+    values = np.take_along_axis(scores, listed, axis=1)
+    written = out[[f"reason_{j}_contribution" for j in range(1, r + 1)]].to_numpy()
+    assert np.allclose(written, values)
+    assert (np.diff(np.abs(values), axis=1) <= 1e-12).all()
+    rest = np.abs(scores)
+    np.put_along_axis(rest, listed, -np.inf, axis=1)
+    assert (rest.max(axis=1) <= np.abs(values[:, -1]) + 1e-12).all()
+
+
+def expected_stability(setting: dict[str, list], X: pd.DataFrame, out: pd.DataFrame, r: int):
+    """rows x r: for each written reason, the share of the setting's runs (split seed -> their
+    models) that have it among the row's top r, each split seed's runs weighted alike."""
+    by_seed = []
+    for ebms in setting.values():
+        hits = np.zeros((len(X), r))
+        for ebm in ebms:
+            names = np.array(ebm.term_names_, dtype=object)
+            top = np.argsort(-np.abs(contributions(ebm, X)), axis=1, kind="stable")[:, :r]
+            for j in range(r):
+                hits[:, j] += [
+                    t in set(names[top[i]]) for i, t in enumerate(out[f"reason_{j + 1}"])
+                ]
+        by_seed.append(hits / len(ebms))
+    return np.mean(by_seed, axis=0)
+
+
+def setting_models(uri: str, run_id: str) -> dict[str, list]:
+    """The models of the finished runs of this run's setting in its sweep, by split seed."""
+    client = MlflowClient(tracking_uri=uri)
+    run = client.get_run(run_id)
+    parent, key = run.data.tags[tags.PARENT], run.data.tags[tags.CONFIG_KEY]
+    mlflow.set_tracking_uri(uri)
+    out: dict[str, list] = {}
+    for job in sweep_of(all_runs(uri))[1]:
+        if job.info.status == "FINISHED" and job.data.tags.get(tags.CONFIG_KEY) == key:
+            assert job.data.tags[tags.PARENT] == parent
+            model = mlflow.sklearn.load_model(f"runs:/{job.info.run_id}/model")
+            out.setdefault(job.data.params["split_seed"], []).append(model)
+    return out
+
+
+def stability_columns(r: int) -> list[str]:
+    return [f"reason_{j}_stability" for j in range(1, r + 1)]
+
+
+def test_reasons_are_the_champions_strongest_terms_with_their_stability(
+    shared_sweep, champion, rows, tmp_path, capsys
+):
+    args = ["--input", str(rows), "--output", str(tmp_path / "p.csv"), "--reasons", "3"]
+    assert predict_main(["--tracking-uri", shared_sweep.uri, *args]) == 0
+    printed = capsys.readouterr()
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert list(out.columns)[4:] == [
+        f"reason_{j}{s}" for j in (1, 2, 3) for s in ("", "_contribution", "_stability")
+    ]
+    mlflow.set_tracking_uri(shared_sweep.uri)
+    ebm = mlflow.sklearn.load_model("models:/ebm-study@champion")
+    X = pd.read_csv(rows)
+    assert_reasons(out, ebm, X, 3)
+    # The shared sweep keeps its models: how often each reason recurs across the champion's
+    # setting's 6 runs (3 split seeds), without being asked.
+    setting = setting_models(shared_sweep.uri, champion)
+    assert sorted(len(v) for v in setting.values()) == [2, 2, 2]
+    shares = out[stability_columns(3)].to_numpy()
+    assert ((shares >= 0) & (shares <= 1)).all()
+    assert np.allclose(shares, expected_stability(setting, X, out, 3))
+    # The champion is one of the 6: each of its reasons is in its own run's top 3 at least.
+    assert (shares >= 1 / 6 - 1e-9).all() and (shares < 1).any()
+    assert f"across 6 runs of the model's setting in sweep {shared_sweep.parent.info.run_id}" in (
+        printed.out
+    )
+    assert printed.err == ""
+
+
+def test_no_reason_stability_leaves_it_out(shared_sweep, champion, rows, tmp_path, capsys):
+    args = ["--input", str(rows), "--output", str(tmp_path / "p.csv"), "--reasons", "2"]
+    assert predict_main(["--tracking-uri", shared_sweep.uri, *args, "--no-reason-stability"]) == 0
+    printed = capsys.readouterr()
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert list(out.columns)[4:] == [
+        "reason_1", "reason_1_contribution", "reason_2", "reason_2_contribution"
+    ]  # fmt: skip
+    assert "reason_j_stability" not in printed.out and printed.err == ""
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--reasons", "0"], "--reasons=0 must be a whole number >= 1"),
+        (["--reasons", "three"], "--reasons=three must be a whole number >= 1"),
+        (["--reasons", "1.5"], "--reasons=1.5 must be a whole number >= 1"),
+        (["--reason-stability"], "--reason-stability needs --reasons N"),
+    ],
+)
+def test_bad_reason_options_are_one_line(shared_sweep, rows, tmp_path, capsys, options, message):
+    args = ["--input", str(rows), "--output", str(tmp_path / "p.csv"), *options]
+    assert predict_main(["--tracking-uri", shared_sweep.uri, *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ebm-study-predict: error: {message}")
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def new_patients() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """New rows as a user has them (an ID, dates as text), and the same rows as the three-class
+    sweep's models take them."""
+    rows = patients(15, seed=7).drop(columns="outcome")
+    X = rows.drop(columns="id").assign(visit=decimal_year(rows["visit"], "visit"))
+    return rows, X[["visit", "colour", "a", "b", "c"]]
+
+
+def test_three_class_reasons_explain_the_predicted_class(three_classes, tmp_path, capsys):
+    folder, _, _, parent, jobs = three_classes
+    uri = store_uri(folder)
+    job = jobs[0].info.run_id
+    rows, X = new_patients()
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    args = ["--input", str(tmp_path / "new.csv"), "--output", str(tmp_path / "p.csv")]
+    model = ["--model", f"runs:/{job}/model", "--reasons", "2", "--reason-stability"]
+    assert predict_main(["--tracking-uri", uri, *args, *model]) == 0
+    assert f"across 4 runs of the model's setting in sweep {parent.info.run_id}" in (
+        capsys.readouterr().out
+    )
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert out["id"].tolist() == rows["id"].tolist()
+    mlflow.set_tracking_uri(uri)
+    ebm = mlflow.sklearn.load_model(f"runs:/{job}/model")
+    X = X[list(ebm.feature_names_in_)]
+    assert len(ebm.classes_) == 3 and out["prediction"].tolist() == ebm.predict(X).tolist()
+    assert_reasons(out, ebm, X, 2)  # the predicted class's scores, centred over the classes
+    raw = np.asarray(ebm.eval_terms(X))
+    first = [list(ebm.term_names_).index(t) for t in out["reason_1"]]
+    predicted = [list(ebm.classes_).index(c) for c in out["prediction"]]
+    assert not np.allclose(out["reason_1_contribution"], raw[np.arange(len(X)), first, predicted])
+    setting = setting_models(uri, job)
+    assert np.allclose(out[stability_columns(2)], expected_stability(setting, X, out, 2))
+
+
+def test_a_registered_versions_sweep_gives_its_stability_and_no_sweep_none(
+    three_classes, tmp_path, capsys
+):
+    """A model logged outside any sweep has no setting's runs to agree with: said in a note, or
+    one line with --reason-stability. Registered with a version naming a sweep's setting (as
+    ebm-study-promote names the champion's), it has that setting's."""
+    folder, _, _, parent, jobs = three_classes
+    uri = store_uri(folder)
+    key = jobs[0].data.tags[tags.CONFIG_KEY]
+    mlflow.set_tracking_uri(uri)
+    ebm = mlflow.sklearn.load_model(f"runs:/{jobs[0].info.run_id}/model")
+    _, X = new_patients()
+    X.to_csv(tmp_path / "x.csv", index=False)
+    # Not set_experiment: the process's active experiment would outlive the test.
+    outside = MlflowClient(tracking_uri=uri).create_experiment("outside")
+    with mlflow.start_run(experiment_id=outside) as run:
+        logged = models.log_model(ebm, X)
+    version = models.register_version(
+        "outside",
+        logged,
+        "a copy",
+        {tags.VERSION_SWEEP: parent.info.run_id, tags.VERSION_CONFIG_KEY: key},
+    )
+    capsys.readouterr()  # MLflow's words on the set-up
+    args = ["--tracking-uri", uri, "--input", str(tmp_path / "x.csv"), "--reasons", "2"]
+    why = "no reason stability: the model did not come from a sweep's setting in this store"
+    for alone in (f"runs:/{run.info.run_id}/model", logged):
+        output = tmp_path / "alone.csv"
+        assert predict_main([*args, "--model", alone, "--output", str(output)]) == 0
+        assert capsys.readouterr().err == f"ebm-study-predict: note: {why}\n"
+        written = pd.read_csv(output).columns
+        assert "reason_2_contribution" in written and "reason_1_stability" not in written
+        strict = ["--model", alone, "--output", str(tmp_path / "no.csv"), "--reason-stability"]
+        assert predict_main([*args, *strict]) == 2
+        err = capsys.readouterr().err
+        assert err == f"ebm-study-predict: error: --reason-stability: {alone} has {why}\n"
+        assert not (tmp_path / "no.csv").exists()
+    models.set_alias("outside", tags.CHAMPION, version)
+    for named in (f"models:/outside/{version}", "models:/outside@champion"):
+        assert predict_main([*args, "--model", named, "--output", str(tmp_path / "v.csv")]) == 0
+        assert "across 4 runs" in capsys.readouterr().out
+        out = pd.read_csv(tmp_path / "v.csv")
+        assert np.allclose(
+            out[stability_columns(2)],
+            expected_stability(setting_models(uri, jobs[0].info.run_id), X, out, 2),
+        )
+
+
+@pytest.mark.sweeps
+def test_regression_reasons_are_the_models_own(regression_sweep, tmp_path, capsys):
+    folder, _, _ = regression_sweep
+    uri = store_uri(folder)
+    parent, jobs = sweep_of(all_runs(uri))
+    job = jobs[0].info.run_id
+    rows = diabetes().head(20)  # with its target, which rides along
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    args = ["--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "p.csv")]
+    model = ["--model", f"runs:/{job}/model", "--reasons", "3"]
+    assert predict_main(["--tracking-uri", uri, *args, *model]) == 0
+    assert f"across 4 runs of the model's setting in sweep {parent.info.run_id}" in (
+        capsys.readouterr().out
+    )
+    out = pd.read_csv(tmp_path / "p.csv")
+    assert list(out.columns)[:2] == ["prog", "prediction"]
+    mlflow.set_tracking_uri(uri)
+    ebm = mlflow.sklearn.load_model(f"runs:/{job}/model")
+    X = rows[list(ebm.feature_names_in_)]
+    assert np.allclose(out["prediction"], ebm.predict(X))
+    assert_reasons(out, ebm, X, 3)
+    setting = setting_models(uri, job)
+    assert np.allclose(out[stability_columns(3)], expected_stability(setting, X, out, 3))

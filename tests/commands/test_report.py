@@ -1,6 +1,7 @@
 """The study on a sweep's parent run, and `ebm-study-report` reproducing it from the store."""
 
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import mlflow
@@ -359,3 +360,31 @@ def test_report_writes_the_page_anywhere_and_a_bad_path_is_one_line(shared_sweep
     assert report_main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ebm-study-report: error: --html=")
+
+
+def test_the_parent_says_whether_each_rows_reasons_and_prediction_survive_a_retrain(shared_sweep):
+    """Issue 27 on a real sweep: the per-row metrics, reasons.json (a row a reference row) and
+    its picture, the description's paragraph and the page's section."""
+    parent = shared_sweep.parent
+    metrics = parent.data.metrics
+    for name in ("reason_stability", "prediction_churn"):
+        assert metrics[f"{name}_ci_low"] <= metrics[name] <= metrics[f"{name}_ci_high"]
+    assert 0 <= metrics["reason_agreement"] <= 1 and 0 <= metrics["prediction_churn"] <= 1
+    table = artifact_table(parent, "reasons.json")
+    assert len(table) == 569 and table["row"].tolist() == list(range(569))  # breast cancer
+    assert {"reason_1", "reason_1_share", "reason_3_share", "top_reason_share"} <= set(table)
+    assert {"prediction", "prediction_share", "churn", "near_boundary"} <= set(table)
+    assert (table["reason_1"] != table["reason_2"]).all()
+    assert table["reason_1_share"].between(0, 1).all()
+    share = (table["top_reason_share"] >= 0.9 - 1e-9).mean()
+    assert share == pytest.approx(metrics["reason_agreement"], abs=1e-9)
+    client = MlflowClient(tracking_uri=shared_sweep.uri)
+    assert "reasons.png" in {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert parent.data.tags["ebm_study.reason_rows"] == "the 569 rows of the data set"
+    note = parent.data.tags["mlflow.note.content"]
+    assert "### Do a row's reasons and its prediction survive a retrain?" in note
+    assert "`reason_agreement`" in note and "`prediction_churn`" in note
+    page = client.download_artifacts(parent.info.run_id, "study.html", str(shared_sweep.folder))
+    text = Path(page).read_text(encoding="utf-8")
+    assert "<h2>Do a row&#x27;s reasons and its prediction survive a retrain?</h2>" in text
+    assert 'alt="Reasons per row"' in text

@@ -1,49 +1,24 @@
-"""`ebm-study-predict`: predict the rows of a CSV file with the champion, or any logged model."""
+"""`ebm-study-predict`: predict the rows of a CSV file with the champion, or any logged model;
+with `--reasons N`, each row's N strongest terms and their contributions (fit/reasons.py), and
+how often each recurs across the runs of the model's setting (study/rows.py)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig
 
 from ebm_study import console
 from ebm_study.commands import cli
 from ebm_study.errors import UserError
-from ebm_study.fit import data
+from ebm_study.fit import data, inputs, reasons
+from ebm_study.study import rows as row_study
 from ebm_study.tracking import models, runs, tags
 
 PROG = "ebm-study-predict"
-NUMERIC = ("double", "float", "long", "integer")  # MLflow's numeric column types
-
-
-def conform(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> pd.DataFrame:
-    """The input reordered to the model's signature and cast to its types, or a clear error."""
-    expected = [name for name, _ in columns]
-    missing = [c for c in expected if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in expected]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing columns: {', '.join(map(str, missing))}")
-        if extra:
-            parts.append(f"extra columns: {', '.join(map(str, extra))}")
-        raise UserError(f"the input does not match the model's signature ({'; '.join(parts)})")
-    out = frame[expected].copy()
-    for name, kind in columns:
-        if kind in NUMERIC:
-            cast = pd.to_numeric(out[name], errors="coerce")
-            bad = cast.isna() & out[name].notna()
-            if bad.any():
-                value = out.loc[bad, name].iloc[0]
-                raise UserError(
-                    f"column {name!r} must be numeric ({kind}); found {value!r} in "
-                    f"{int(bad.sum())} row(s)"
-                )
-            out[name] = cast.astype(float)
-    return out
 
 
 def predict_frame(model, X: pd.DataFrame) -> pd.DataFrame:
@@ -59,25 +34,6 @@ def predict_frame(model, X: pd.DataFrame) -> pd.DataFrame:
     for i, cls in enumerate(model.classes_):
         out[f"probability_{cls}"] = proba[:, i]
     return out
-
-
-def as_trained(
-    rows: pd.DataFrame, columns: list[tuple[str, str]], run_cfg: DictConfig | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The input read the way the model's run read its data (its logged config): the columns
-    it left out (`data.drop`: an ID) and its target set aside, its `data.dates` as decimal
-    years. Returns the features and the set-aside columns, which the output carries beside the
-    predictions so that each row can be told apart."""
-    if run_cfg is None or "data" not in run_cfg:
-        return rows, rows.iloc[:, :0]
-    expected = {name for name, _ in columns}
-    aside = {*data.names(run_cfg.data.get("drop")), str(run_cfg.data.target)}
-    kept = [c for c in rows.columns if str(c) in aside and c not in expected]
-    features = rows.drop(columns=kept)
-    for name in data.names(run_cfg.data.get("dates")):
-        if name in features and not pd.api.types.is_numeric_dtype(features[name]):
-            features[name] = data.decimal_year(features[name], name)
-    return features, rows[kept]
 
 
 def unseen_categories(model, X: pd.DataFrame) -> list[str]:
@@ -104,6 +60,50 @@ def unseen_categories(model, X: pd.DataFrame) -> list[str]:
     return found
 
 
+def reason_count(text: str | None, stability: bool | None) -> int | None:
+    """--reasons as a count (None: not asked), checked before anything is loaded."""
+    if text is None:
+        if stability:
+            raise UserError("--reason-stability needs --reasons N (the reasons it is about)")
+        return None
+    if not (text.isascii() and text.isdecimal()) or int(text) < 1:
+        raise UserError(f"--reasons={text} must be a whole number >= 1")
+    return int(text)
+
+
+def with_stability(codes: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """The reason columns with each reason's stability beside its contribution."""
+    order = []
+    for name in codes.columns:
+        order.append(name)
+        if name.endswith("_contribution"):
+            order.append(name.removesuffix("_contribution") + "_stability")
+    return pd.concat([codes, shares], axis=1)[order]
+
+
+def reason_columns(
+    estimator, X: pd.DataFrame, top: int, stability: bool | None, uri: str, run_id: str | None
+) -> tuple[pd.DataFrame, str]:
+    """The reason columns, with their stability across the model's setting when it can be had
+    (`stability` None) or must be (True: a UserError when it cannot); and the line that says
+    what the stability is over ("" without it)."""
+    codes = reasons.reason_codes(estimator, X, top)
+    if stability is False:
+        return codes, ""
+    parent, key = row_study.sweep_of(run_id, models.version_tags(uri))
+    shares, n_runs, why = row_study.setting_shares(parent, key, X, codes, top)
+    if shares is None:
+        if stability:
+            raise UserError(f"--reason-stability: {uri} has no reason stability: {why}")
+        print(f"{PROG}: note: no reason stability: {why}", file=sys.stderr)
+        return codes, ""
+    about = (
+        f"reason_j_stability: how often reason_j is among the row's top {top} across {n_runs} "
+        f"runs of the model's setting in sweep {parent} (each split seed weighted alike)"
+    )
+    return with_stability(codes, shares), about
+
+
 @console.command(PROG)
 def main(argv: list[str] | None = None) -> int:
     """Console script `ebm-study-predict`."""
@@ -115,21 +115,43 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", required=True, type=Path, help="CSV to write")
     parser.add_argument("--model", help="a models:/ or runs:/ URI (default: the champion)")
+    parser.add_argument(
+        "--reasons",
+        metavar="N",
+        help="add each row's N strongest terms (reason_1 ..) and what each adds to its score "
+        "(reason_1_contribution ..)",
+    )
+    parser.add_argument(
+        "--reason-stability",
+        action=argparse.BooleanOptionalAction,
+        default=None,  # None: added when they can be had; a note on stderr says why not
+        help="with --reasons: how often each reason is among the row's top N across the runs "
+        "of the model's setting in its sweep (reason_1_stability ..); default: added when "
+        "those runs kept their models in the store",
+    )
     cli.add_store_argument(parser)
     args = parser.parse_args(argv)
+    top = reason_count(args.reasons, args.reason_stability)
     cfg = cli.use_store(args)
     uri = args.model or f"models:/{cfg.tracking.registered_model}@{tags.CHAMPION}"
     rows = data.read_table(args.input, "--input")
     estimator, columns, run_id = models.load_model(uri)
-    features, aside = as_trained(rows, columns, runs.run_config_or_none(run_id))
-    X = conform(features, columns)
+    features, aside = inputs.as_trained(rows, columns, runs.run_config_or_none(run_id))
+    X = inputs.conform(features, columns)
     for line in unseen_categories(estimator, X):
         print(f"{PROG}: warning: {line}", file=sys.stderr)
-    predictions = pd.concat([aside.reset_index(drop=True), predict_frame(estimator, X)], axis=1)
+    parts = [aside.reset_index(drop=True), predict_frame(estimator, X)]
+    about = ""
+    if top is not None:
+        codes, about = reason_columns(estimator, X, top, args.reason_stability, uri, run_id)
+        parts.append(codes)
+    predictions = pd.concat(parts, axis=1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     predictions.to_csv(args.output, index=False)
     beside = f" (beside {', '.join(map(str, aside.columns))})" if len(aside.columns) else ""
     print(f"wrote {len(predictions)} predictions of {uri} to {args.output}{beside}")
+    if about:
+        print(about)
     return 0
 
 

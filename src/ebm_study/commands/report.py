@@ -31,6 +31,9 @@ CLI_NAMES = {
     "metric": "--metric",
     "reliable": "--reliable",
     "near_best": "--near-best",
+    "top_reasons": "--top-reasons",
+    "reference_rows": "--reference-rows",
+    "reference": "--reference",
 }
 
 
@@ -72,6 +75,24 @@ def main(argv: list[str] | None = None) -> int:
         "best's (default: those the paired test by split seed cannot tell from it)",
     )
     parser.add_argument(
+        "--top-reasons",
+        type=int,
+        help="the per-row study: each row's strongest terms compared across runs (default: "
+        "the sweep's study.top_reasons, 3)",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="PATH",
+        help="the per-row study's rows: a CSV or Parquet file with the data's columns "
+        "(default: the sweep's study.reference, else the data set's rows)",
+    )
+    parser.add_argument(
+        "--reference-rows",
+        type=int,
+        help="at most this many reference rows, a seeded sample above (default: the sweep's "
+        "study.reference_rows, 1000)",
+    )
+    parser.add_argument(
         "--compare",
         nargs=2,
         metavar=("A", "B"),
@@ -97,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         metric=args.metric,
         reliable=args.reliable,
         near_best=args.near_best,
+        top_reasons=args.top_reasons,
+        reference_rows=args.reference_rows,
+        reference=args.reference,
     )
     asked = [tuple(args.compare)] if args.compare else []
     if args.no_log:

@@ -66,6 +66,7 @@ class Study:
     near_best_run: str | None = None  # the near-best run with the best score
     near_best_how: str = ""  # findings.PAIRED, WITHIN, ONE_SETTING or NO_INTERVAL
     groups: object | None = None  # study/groups.GroupStudy: near-twin groups as units
+    rows: object | None = None  # study/rows.RowStudy: each reference row's reasons and prediction
 
     def design(self, run_ids=None) -> by_split.Design:
         """The split seeds of these runs (all of the study's by default), in their order."""

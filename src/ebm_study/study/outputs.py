@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from ebm_study.measures import pareto
 from ebm_study.metric_names import lower_is_better
 from ebm_study.rounding import interval
-from ebm_study.study import cloud, page, plots, verdicts
+from ebm_study.study import cloud, page, plots, row_plots, row_words, verdicts
 from ebm_study.study.compute import Study, by_split_seed
 from ebm_study.study.reference import reference, shape_study
 from ebm_study.study.tables import recommended_keys, rounded, settings_table
@@ -131,7 +131,18 @@ def build(study: Study, jobs: pd.DataFrame, parent_id: str, sweep_name: str) -> 
         ):
             if not math.isnan(value):
                 out.metrics[tags.STABILITY_GROUPS + suffix] = value
-        fitted, g.fitted = g.fitted, {}  # the shapes read them once; then let them go
+    rs = study.rows
+    if rs is not None:
+        out.metrics.update(rs.metrics())
+        tables[tags.REASONS_TABLE] = rounded(rs.table)
+        figures[tags.REASONS_CHART] = row_plots.reasons_chart(
+            rs.table, rs.swaps, rs.n_runs, rs.about
+        )
+    # The models read by the groups and the rows: the shapes read them too, then let them go.
+    for part in (study.groups, rs):
+        if part is not None:
+            fitted.update({r: m for r, m in part.fitted.items() if r not in fitted or m})
+            part.fitted = {}
     shape_table, shape_figures, shape_mean = shape_study(study, jobs, fitted)
     if len(shape_table):
         tables[tags.SHAPE_STABILITY] = rounded(shape_table)
@@ -143,6 +154,8 @@ def build(study: Study, jobs: pd.DataFrame, parent_id: str, sweep_name: str) -> 
         ref = reference(str(jobs.index[jobs["status"] == "FINISHED"][0]))
         if ref is not None:
             out.run_tags[tags.REFERENCE] = ref.describe()
+    if rs is not None:
+        out.run_tags[tags.REASON_ROWS] = rs.about
     if len(study.positive_classes) == 1:
         out.run_tags[tags.POSITIVE_CLASS] = study.positive_classes[0]
     shapes_words = shape_sentence(shape_table, shape_mean)
@@ -189,6 +202,19 @@ def study_page(
         "ranks": tags.RANK_HEATMAP,
         "near_best": tags.NEAR_BEST_CHART,
     }
+    sections = []
+    if study.rows is not None:
+        sections.append(
+            page.Section(
+                row_words.TITLE,
+                row_words.row_lines(study),
+                page.Picture(
+                    "Reasons per row", images[tags.REASONS_CHART], row_words.row_caption(study)
+                )
+                if tags.REASONS_CHART in images
+                else None,
+            )
+        )
     details = [
         *twin_sentences(study),
         *detail_lines(study),
@@ -203,6 +229,7 @@ def study_page(
         settings_table(study) if n > 1 else None,
         page.pictures(study, images, names, captions),
         [d for d in details if d],
+        sections,
     )
 
 
@@ -298,6 +325,7 @@ def summary_note(study: Study, shapes: str) -> str:
             summary_markdown(study, rows)
             + pareto_paragraph(study)
             + verdicts.near_best_paragraph(study)
+            + row_words.row_paragraph(study)
             + shapes
             + f"\n`{tags.STUDY_PAGE}` (this run's artifacts) shows the study on one page.\n"
         )

@@ -51,6 +51,15 @@ class Picture:
     caption: str
 
 
+@dataclass(frozen=True)
+class Section:
+    """A part of the study with its own heading (the per-row study): sentences, a picture."""
+
+    title: str
+    sentences: Sequence[str]
+    picture: Picture | None = None
+
+
 def png(figure: Figure) -> bytes:
     """The figure as the PNG file logged and embedded (100 dpi, as MLflow's log_figure): drawn
     once for both."""
@@ -104,6 +113,7 @@ def page(
     settings: pd.DataFrame | None,
     pictures: Sequence[Picture],
     details: Sequence[str],
+    sections: Sequence[Section] = (),
 ) -> str:
     """The whole page. `verdict` and `details`: Markdown sentences (study/words.py's); `meta`:
     plain text (which sweep, where, when)."""
@@ -125,17 +135,27 @@ def page(
         parts += ["<h2>Per setting</h2>", f'<div class="scroll">{table_html(settings)}</div>']
     if pictures:
         parts.append("<h2>Pictures</h2>")
-    for picture in pictures:
-        alt = html.escape(picture.title, quote=True)
-        parts += [
-            f'<figure><img src="{data_uri(picture.png)}" alt="{alt}">',
-            f"<figcaption><strong>{alt}.</strong> {inline(picture.caption)}</figcaption>",
-            "</figure>",
-        ]
+    parts += [figure_html(picture) for picture in pictures]
+    for section in sections:
+        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+        parts += [f"<p>{inline(s)}</p>" for s in section.sentences if s]
+        if section.picture is not None:
+            parts.append(figure_html(section.picture))
     if details:
         parts += ["<h2>Details</h2>", "<ul>", *(f"<li>{inline(s)}</li>" for s in details), "</ul>"]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def figure_html(picture: Picture) -> str:
+    alt = html.escape(picture.title, quote=True)
+    return "\n".join(
+        [
+            f'<figure><img src="{data_uri(picture.png)}" alt="{alt}">',
+            f"<figcaption><strong>{alt}.</strong> {inline(picture.caption)}</figcaption>",
+            "</figure>",
+        ]
+    )
 
 
 def pictures(

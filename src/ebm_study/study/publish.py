@@ -20,7 +20,7 @@ from ebm_study.errors import UserError
 from ebm_study.measures import pareto
 from ebm_study.metric_names import lower_is_better
 from ebm_study.settings import StudySettings
-from ebm_study.study import findings, groups, outputs
+from ebm_study.study import findings, groups, outputs, rows
 from ebm_study.study.compute import Study, run_study
 from ebm_study.study.reference import near_twins
 from ebm_study.tracking import artifacts, orphans, setting_runs, store, sweeps, tags
@@ -54,7 +54,8 @@ def compute(
     """The study of the sweep's finished jobs, from the store alone (`jobs`: the sweep's
     jobs_frame, when the caller already read it; settings: by default the sweep's own), with
     what holds (study/findings.py; `asked`: pairs of terms a user names) and, when
-    `read_models`, the near-twin groups as units (study/groups.py reads the runs' models)."""
+    `read_models`, the near-twin groups as units and the per-row study (study/groups.py and
+    study/rows.py read the runs' models, once)."""
     parent = sweeps.get_run(parent_id)
     if parent is None:
         raise UserError(f"--sweep={parent_id} is not a run in {store.describe_uri()}")
@@ -86,6 +87,8 @@ def compute(
     findings.attach(study, asked)
     if read_models:
         study.groups = groups.group_study(study, finished)
+        known = study.groups.fitted if study.groups is not None else {}
+        study.rows = rows.row_study(study, finished, known)
     return study
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig
 
 from ebm_study.fit import contributions, pipeline
 from ebm_study.measures import redundancy, shapes
@@ -49,6 +50,14 @@ class Reference:
         )
 
 
+@functools.lru_cache(maxsize=2)
+def prepared_run(run_id: str) -> tuple[DictConfig, pipeline.Prepared]:
+    """A run's logged config and its data as the run read it: read once a process, for the
+    near-twins, the shapes and the per-row study (study/rows.py)."""
+    config = runs.run_config(run_id)
+    return config, pipeline.prepare(config)
+
+
 @functools.lru_cache(maxsize=4)
 def reference(run_id: str) -> Reference | None:
     """The training rows of one of the sweep's runs (its logged config says which data and
@@ -56,8 +65,8 @@ def reference(run_id: str) -> Reference | None:
     correlated and shapes compared; None, with a warning, when the data cannot be read (a
     moved CSV): the study stands without what needs them."""
     try:
-        config = runs.run_config(run_id)
-        X = pipeline.prepare(config).split.X_train
+        config, data = prepared_run(run_id)
+        X = data.split.X_train
         target = str(config.data.target)
     except Exception as err:  # noqa: BLE001 - the rest of the study stands without it
         log.warning("the sweep's data cannot be read again: %s: %s", type(err).__name__, err)

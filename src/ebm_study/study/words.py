@@ -9,7 +9,7 @@ import pandas as pd
 
 from ebm_study.measures import intervals, pareto
 from ebm_study.rounding import interval, like
-from ebm_study.study import verdicts
+from ebm_study.study import row_words, verdicts
 from ebm_study.study.compute import Study
 from ebm_study.study.tables import fmt, settings_table
 from ebm_study.tracking import store
@@ -324,3 +324,5 @@ def print_study(study: Study, parent_id: str) -> None:
     near_best = verdicts.near_best_sentences(study)
     if near_best:
         print("Every near-best model: " + verdicts.plain(near_best))
+    for line in row_words.row_lines(study):
+        print(verdicts.plain(line))

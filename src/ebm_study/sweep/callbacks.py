@@ -15,7 +15,7 @@ from ebm_study.config import sweep_key, to_yaml
 from ebm_study.errors import UserError
 from ebm_study.fit import library_warnings, validate
 from ebm_study.overrides import swept_keys
-from ebm_study.study import publish, words
+from ebm_study.study import publish, row_reference, words
 from ebm_study.sweep import plan as sweep_plan
 from ebm_study.sweep.progress import Counts, Reporter, total_jobs
 from ebm_study.tracking import launches, orphans, runs, store, sweeps, tags
@@ -50,6 +50,7 @@ class SweepRun(Callback):
         # turns a callback's exception into a warning; SystemExit passes).
         with console.user_errors(PROG):
             validate.check_config(config)
+            row_reference.check_reference(config)  # study.reference, read before any fit
             plan = sweep_plan.plan(config)  # ours: the search space and seed rule, checked
             if plan is not None and plan.kind == sweep_plan.SEARCH:
                 from ebm_study.sweep.search import storage_url

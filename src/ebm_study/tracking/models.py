@@ -129,6 +129,30 @@ def set_alias(name: str, alias: str, version: str) -> None:
     MlflowClient().set_registered_model_alias(name, alias, version)
 
 
+def version_tags(model_uri: str) -> dict[str, str]:
+    """The tags of the registered version a `models:/<name>@<alias>` or `models:/<name>/<n>`
+    URI names (a champion's sweep and setting, which its run does not carry when it is a
+    consensus of several); {} for any other URI (runs:/, a logged model's `models:/<id>`) or
+    a version that is not there. Only "not found" means none: a failing store propagates."""
+    if not model_uri.startswith("models:/"):
+        return {}
+    path = model_uri.removeprefix("models:/")
+    client = MlflowClient()
+    try:
+        if "@" in path:
+            name, alias = path.rsplit("@", 1)
+            version = client.get_model_version_by_alias(name, alias)
+        elif path.count("/") == 1 and path.rsplit("/", 1)[1].isdecimal():
+            version = client.get_model_version(*path.rsplit("/", 1))
+        else:  # a logged model's id, or a stage: no version to read tags from
+            return {}
+    except MlflowException as err:
+        if is_not_found(err):
+            return {}
+        raise
+    return dict(version.tags)
+
+
 def load_estimator(model_uri: str):
     """The fitted estimator behind a models:/ or runs:/ URI (no signature look-up: a study
     loading dozens of a sweep's models needs only them)."""

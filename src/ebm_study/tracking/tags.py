@@ -42,6 +42,7 @@ RUN_WARNING = (
     "ebm_study.warning"  # a job's: why its F1 misleads (a class never predicted), in words
 )
 REFERENCE = "ebm_study.reference_rows"  # a parent's: the rows its shapes and near-twins read
+REASON_ROWS = "ebm_study.reason_rows"  # a parent's: the rows its per-row study reads
 MIGRATED_FROM = "ebm_study.migrated_from"  # on a migrated copy: the source run or model id
 SWEEPER = "ebm_study.sweeper"  # on a parent: adaptive or stability_search (none: Hydra's basic)
 SEED_RULE = "ebm_study.seeds"  # on a parent: how seeds were drawn, in words
@@ -60,6 +61,9 @@ STUDY_METRIC = "study.metric"
 STUDY_MIN_STABILITY = "study.min_stability"
 STUDY_RELIABLE = "study.reliable"
 STUDY_NEAR_BEST = "study.near_best"
+STUDY_TOP_REASONS = "study.top_reasons"
+STUDY_REFERENCE_ROWS = "study.reference_rows"
+STUDY_REFERENCE = "study.reference"
 
 # MLflow's own tags.
 PARENT = "mlflow.parentRunId"
@@ -116,6 +120,18 @@ GROUP_TOPK = "group_topk_frequency.json"  # near-twin groups and single terms ra
 STABILITY_GROUPS = "stability_groups"  # Phi of that ranking's top k, with _ci_low/_ci_high
 NEAR_BEST = "near_best.json"  # per term over the near-best runs: importance range, top-k share
 NEAR_BEST_CHART = "near_best.png"
+# The per-row study (study/rows.py): a row a reference row, its reasons and their shares; and a
+# picture of how many rows keep their top reason and which terms trade it. Its metrics:
+REASONS_TABLE = "reasons.json"
+REASONS_CHART = "reasons.png"
+REASON_AGREEMENT = "reason_agreement"  # rows whose top reason is one in >= 90% of retrains
+REASON_STABILITY = "reason_stability"  # the mean over rows of their top reasons' Phi
+PREDICTION_CHURN = "prediction_churn"  # a class changed between two retrains (regression: the
+# spread across retrains against one model's spread over its bags)
+PREDICTION_CHURN_NEAR_BOUNDARY = "prediction_churn_near_boundary"  # the same, rows near it
+PREDICTION_SPREAD = "prediction_spread"  # a regression's: across retrains, the target's units
+PREDICTION_BAG_SPREAD = "prediction_bag_spread"  # ... and over one model's outer bags
+GROUPS_SUFFIX = "_groups"  # reason_agreement_groups ...: each near-twin group as one reason
 STUDY_PAGE = "study.html"  # the study on one page: verdict, table, pictures (study/page.py)
 
 # ---------------------------------------------------------------------------------------------
