@@ -95,7 +95,7 @@ bench-tail: $(STAMP)
 bench-data: $(STAMP)
 	$(BIN)/python benchmarks/data.py $(BENCH_ARGS)
 
-## bench-rows: the per-row study's cost against the sweep, on make run's sweep and a 50,000-row table (~6 minutes)
+## bench-rows: the per-row study's cost against the sweep, on make run's sweep and a 50,000-row table (~2 minutes)
 bench-rows: $(STAMP)
 	$(BIN)/python benchmarks/rows.py $(BENCH_ARGS)
 

@@ -14,14 +14,17 @@ value follows from the split seeds' sums. With one split seed, runs are the unit
   (sets of one size r among d terms: the mean Kuncheva index, 1 = the same r reasons in every
   retrain, 0 = no more overlap than r terms drawn at random), averaged over rows.
 - `reason_agreement`: the share of rows whose modal top reason is the top reason in at least
-  90% of retrains. A threshold of a share is not smooth in the runs, so the jackknife does not
-  apply and no interval is given.
+  90% of the runs (each split seed's runs weighted alike). It describes these runs: a row just
+  below 90% in retrains clears the line by chance in a small sweep, so as an estimate of the
+  retrains' share it leans high. A threshold of a share is not smooth in the runs, so the
+  jackknife does not apply and no interval is given.
 - `prediction_churn`, classification: per row, the chance that two retrains predict different
   classes (Milani Fard et al. 2016's churn between two models, averaged over pairs of
   retrains); regression: the spread of a row's prediction across retrains (the root mean over
   rows of half the mean squared difference over pairs) against the spread interpret reports
-  over one model's own outer bags (`predict_with_uncertainty`, root mean square over runs and
-  rows): above 1, a retrain moves predictions more than the model's own uncertainty says.
+  over one model's own outer bags (`predict_with_uncertainty`, root mean square over rows and
+  runs, each split seed's runs weighted alike): above 1, a retrain moves predictions more
+  than the model's own uncertainty says.
 """
 
 from __future__ import annotations
@@ -120,6 +123,10 @@ def reasons(top: np.ndarray, d: int, design: Design) -> Reasons:
     G = W.shape[0]
     per_row = kuncheva(total / (G * (G - 1)), r, d) if G >= 2 else np.full(len(total), math.nan)
     stability = _mean_over_rows(lambda o: kuncheva(o, r, d), total, per_unit, design)
+    if stability.defined:  # Phi is at most 1: the t interval's upper end is not
+        stability = Estimate(
+            stability.value, stability.ci_low, min(stability.ci_high, 1.0), stability.note
+        )
     return Reasons(top_share, in_top, per_row, stability, agreement)
 
 

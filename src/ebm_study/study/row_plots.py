@@ -18,7 +18,7 @@ MAX_SWAPS = 10  # pairs of terms drawn, the most frequent (the words name the fi
 
 @plain_text
 def reasons_chart(table: pd.DataFrame, swaps: pd.DataFrame, n_runs: int, about: str) -> Figure:
-    """Left: the rows by the share of retrains giving them their modal top reason, the rows at
+    """Left: the rows by the share of runs giving them their modal top reason, the rows at
     AGREE or above (the ones that keep it) in green. Right: among the others, the pairs of terms
     that trade the top place (a row's modal top reason and its runner-up), most rows first."""
     fig = Figure(figsize=(11, 4.2))
@@ -30,11 +30,11 @@ def reasons_chart(table: pd.DataFrame, swaps: pd.DataFrame, n_runs: int, about: 
     left.bar(edges[:-1], counts, width=0.1, align="edge", color=colors, edgecolor="white")
     kept = int(np.sum(share >= AGREE - 1e-9))
     left.set_xlim(0, 1)
-    left.set_xlabel("share of retrains giving the row its most frequent top reason", fontsize=9)
+    left.set_xlabel("share of runs giving the row its most frequent top reason", fontsize=9)
     left.set_ylabel("reference rows", fontsize=9)
     left.set_title(
-        f"{kept} of {len(share)} rows keep their top reason in at least {AGREE:.0%}\n"
-        f"of {n_runs} retrains (green)",
+        f"{kept} of {len(share)} rows have one top reason in at least {AGREE:.0%}\n"
+        f"of the {n_runs} runs (green)",
         fontsize=10,
     )
     shown = swaps.head(MAX_SWAPS)

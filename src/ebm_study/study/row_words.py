@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ebm_study.measures.rows import AGREE
 from ebm_study.rounding import interval
 from ebm_study.study.compute import Study
@@ -46,7 +44,8 @@ def reason_sentence(study: Study) -> str:
         g = rs.groups
         grouped = (
             f" With each near-twin group as one reason (its members' contributions summed), "
-            f"{g.agreement:.0%} of rows keep their top reason (`{tags.REASON_AGREEMENT}_groups`)"
+            f"{g.agreement:.0%} of rows have the same top one in at least {AGREE:.0%} of the "
+            f"runs (`{tags.REASON_AGREEMENT}_groups`)"
             + (
                 f" and their top {r} agree {_est(g.stability)} (`{tags.REASON_STABILITY}_groups`)"
                 if g.stability.defined
@@ -56,7 +55,8 @@ def reason_sentence(study: Study) -> str:
         )
     return (
         f"Per row, over {rs.about} scored by {rs.n_runs} runs: {found.agreement:.0%} of rows "
-        f"keep their top reason in at least {AGREE:.0%} of retrains (`{tags.REASON_AGREEMENT}`); "
+        f"have the same top reason in at least {AGREE:.0%} of the {rs.n_runs} runs "
+        f"(`{tags.REASON_AGREEMENT}`, which can overstate how many would in more retrains); "
         f"{stability}.{grouped}"
     )
 
@@ -107,7 +107,7 @@ def pattern_sentence(study: Study) -> str:
     unstable = table["top_reason_share"] < AGREE - 1e-9
     m = int(unstable.sum())
     if m == 0:
-        return f"Every row keeps its top reason in at least {AGREE:.0%} of retrains."
+        return f"Every row has one top reason in at least {AGREE:.0%} of the runs."
     worst = table.sort_values("top_reason_share").head(3)
     rows = ", ".join(str(v) for v in worst["row"])
     text = f"The {m} rows that change their top reason"
@@ -118,12 +118,12 @@ def pattern_sentence(study: Study) -> str:
             "; near-twin features, so either is the same signal" if bool(top["near_twins"]) else ""
         )
         text += f" most often trade **{a}** and **{b}** ({n} of the {m}{twin})"
-    if not rs.regression and bool(table["near_boundary"].any()):
-        inside = float(np.mean(table.loc[unstable, "near_boundary"]))
-        overall = float(np.mean(table["near_boundary"]))
+    if not rs.regression and int(table["near_boundary"].sum()) >= 5:  # else nothing to compare
+        inside = int(table.loc[unstable, "near_boundary"].sum())
+        overall = int(table["near_boundary"].sum())
         text += (
-            f"; {inside:.0%} of them are near the decision boundary, against {overall:.0%} of "
-            "all rows"
+            f"; {inside} of them ({inside / m:.0%}) are near the decision boundary, against "
+            f"{overall} of all {len(table)} rows ({overall / len(table):.0%})"
         )
     return text + f". The least stable: rows {rows} (`{tags.REASONS_TABLE}`)."
 

@@ -235,7 +235,7 @@ def row_table(rows: RowSet, scored: Scored, found, churn, r: int) -> pd.DataFram
 
 
 def swaps(found: measures.Reasons, terms: list[str], twins: pd.DataFrame | None) -> pd.DataFrame:
-    """Among the rows whose top reason is not the same in measures.AGREE of retrains: which
+    """Among the rows whose top reason is not the same in measures.AGREE of the runs: which
     two terms trade the top place (the modal top reason and the runner-up), in how many rows,
     and whether they are near-twin features (one group of `twins`)."""
     unstable = np.flatnonzero(found.modal_share < measures.AGREE - 1e-9)
