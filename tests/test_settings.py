@@ -115,3 +115,13 @@ def test_phi_c_as_the_objective_needs_near_twin_groups(make_cfg):
         "switches them off: set it (0.9), or study.objective=nogueira"
     )
     assert settings.from_config(make_cfg("study.objective=nogueira_corr")).corr_threshold == 0.9
+
+
+def test_a_reference_file_is_recorded_by_its_absolute_path(make_cfg, tmp_path, monkeypatch):
+    """The parent's tag names the file wherever the study is recomputed from."""
+    monkeypatch.chdir(tmp_path)
+    assert settings.from_config(make_cfg("study.reference=rows.csv")).reference == str(
+        tmp_path / "rows.csv"
+    )
+    assert GOOD.replace(reference="x/rows.csv").reference == str(tmp_path / "x" / "rows.csv")
+    assert settings.from_config(make_cfg()).reference is None

@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
+from pathlib import Path
 
 from omegaconf import DictConfig
 
@@ -98,6 +99,8 @@ class StudySettings:
         message uses `names`, e.g. a command line's `--top-k`."""
         changes = {k: v for k, v in changes.items() if v is not None}
         check(changes, names)
+        if "reference" in changes:
+            changes["reference"] = absolute(changes["reference"])
         return dataclasses.replace(self, **changes)
 
     def to_tags(self) -> dict[str, str]:
@@ -167,6 +170,14 @@ def _problem(key: str, value: object) -> str | None:
     raise KeyError(f"no study setting {key!r}")
 
 
+def absolute(path: object) -> object:
+    """A file's path made absolute where it is given (a relative one would name another file,
+    or none, when the study is recomputed elsewhere): as the parent run's tag records it."""
+    if isinstance(path, str) and path.strip():
+        return str(Path(path).expanduser().resolve())
+    return path
+
+
 def from_config(cfg: DictConfig) -> StudySettings:
     """The settings a composed config gives, checked as they are (never coerced)."""
     return StudySettings(
@@ -181,7 +192,7 @@ def from_config(cfg: DictConfig) -> StudySettings:
         near_best=cfg.study.get("near_best"),
         top_reasons=cfg.study.get("top_reasons", 3),
         reference_rows=cfg.study.get("reference_rows", 1000),
-        reference=cfg.study.get("reference"),
+        reference=absolute(cfg.study.get("reference")),
     )
 
 

@@ -224,14 +224,17 @@ def expected_stability(setting: dict[str, list], X: pd.DataFrame, out: pd.DataFr
     return np.mean(by_seed, axis=0)
 
 
-def setting_models(uri: str, run_id: str) -> dict[str, list]:
-    """The models of the finished runs of this run's setting in its sweep, by split seed."""
+def setting_models(uri: str, run_id: str, leave_out: str | None = None) -> dict[str, list]:
+    """The models of the finished runs of this run's setting in its sweep, by split seed,
+    but `leave_out`'s."""
     client = MlflowClient(tracking_uri=uri)
     run = client.get_run(run_id)
     parent, key = run.data.tags[tags.PARENT], run.data.tags[tags.CONFIG_KEY]
     mlflow.set_tracking_uri(uri)
     out: dict[str, list] = {}
     for job in sweep_of(all_runs(uri))[1]:
+        if job.info.run_id == leave_out:
+            continue
         if job.info.status == "FINISHED" and job.data.tags.get(tags.CONFIG_KEY) == key:
             assert job.data.tags[tags.PARENT] == parent
             model = mlflow.sklearn.load_model(f"runs:/{job.info.run_id}/model")
@@ -258,17 +261,17 @@ def test_reasons_are_the_champions_strongest_terms_with_their_stability(
     X = pd.read_csv(rows)
     assert_reasons(out, ebm, X, 3)
     # The shared sweep keeps its models: how often each reason recurs across the champion's
-    # setting's 6 runs (3 split seeds), without being asked.
-    setting = setting_models(shared_sweep.uri, champion)
-    assert sorted(len(v) for v in setting.values()) == [2, 2, 2]
+    # setting's other 5 runs (3 split seeds), without being asked. Its own run is left out: it
+    # gives these reasons by definition.
+    setting = setting_models(shared_sweep.uri, champion, leave_out=champion)
+    assert sorted(len(v) for v in setting.values()) == [1, 2, 2]
     shares = out[stability_columns(3)].to_numpy()
-    assert ((shares >= 0) & (shares <= 1)).all()
+    assert ((shares >= 0) & (shares <= 1)).all() and (shares < 1).any()
     assert np.allclose(shares, expected_stability(setting, X, out, 3))
-    # The champion is one of the 6: each of its reasons is in its own run's top 3 at least.
-    assert (shares >= 1 / 6 - 1e-9).all() and (shares < 1).any()
-    assert f"across 6 runs of the model's setting in sweep {shared_sweep.parent.info.run_id}" in (
-        printed.out
-    )
+    with_own = expected_stability(setting_models(shared_sweep.uri, champion), X, out, 3)
+    assert not np.allclose(shares, with_own)  # counting the champion's own run would differ
+    sweep = shared_sweep.parent.info.run_id
+    assert f"across the 5 other runs of the model's setting in sweep {sweep}" in printed.out
     assert printed.err == ""
 
 
@@ -318,7 +321,7 @@ def test_three_class_reasons_explain_the_predicted_class(three_classes, tmp_path
     args = ["--input", str(tmp_path / "new.csv"), "--output", str(tmp_path / "p.csv")]
     model = ["--model", f"runs:/{job}/model", "--reasons", "2", "--reason-stability"]
     assert predict_main(["--tracking-uri", uri, *args, *model]) == 0
-    assert f"across 4 runs of the model's setting in sweep {parent.info.run_id}" in (
+    assert f"across the 3 other runs of the model's setting in sweep {parent.info.run_id}" in (
         capsys.readouterr().out
     )
     out = pd.read_csv(tmp_path / "p.csv")
@@ -332,7 +335,7 @@ def test_three_class_reasons_explain_the_predicted_class(three_classes, tmp_path
     first = [list(ebm.term_names_).index(t) for t in out["reason_1"]]
     predicted = [list(ebm.classes_).index(c) for c in out["prediction"]]
     assert not np.allclose(out["reason_1_contribution"], raw[np.arange(len(X)), first, predicted])
-    setting = setting_models(uri, job)
+    setting = setting_models(uri, job, leave_out=job)
     assert np.allclose(out[stability_columns(2)], expected_stability(setting, X, out, 2))
 
 
@@ -376,7 +379,7 @@ def test_a_registered_versions_sweep_gives_its_stability_and_no_sweep_none(
     models.set_alias("outside", tags.CHAMPION, version)
     for named in (f"models:/outside/{version}", "models:/outside@champion"):
         assert predict_main([*args, "--model", named, "--output", str(tmp_path / "v.csv")]) == 0
-        assert "across 4 runs" in capsys.readouterr().out
+        assert "across the 4 other runs" in capsys.readouterr().out
         out = pd.read_csv(tmp_path / "v.csv")
         assert np.allclose(
             out[stability_columns(2)],
@@ -395,7 +398,7 @@ def test_regression_reasons_are_the_models_own(regression_sweep, tmp_path, capsy
     args = ["--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "p.csv")]
     model = ["--model", f"runs:/{job}/model", "--reasons", "3"]
     assert predict_main(["--tracking-uri", uri, *args, *model]) == 0
-    assert f"across 4 runs of the model's setting in sweep {parent.info.run_id}" in (
+    assert f"across the 3 other runs of the model's setting in sweep {parent.info.run_id}" in (
         capsys.readouterr().out
     )
     out = pd.read_csv(tmp_path / "p.csv")
@@ -405,5 +408,5 @@ def test_regression_reasons_are_the_models_own(regression_sweep, tmp_path, capsy
     X = rows[list(ebm.feature_names_in_)]
     assert np.allclose(out["prediction"], ebm.predict(X))
     assert_reasons(out, ebm, X, 3)
-    setting = setting_models(uri, job)
+    setting = setting_models(uri, job, leave_out=job)
     assert np.allclose(out[stability_columns(3)], expected_stability(setting, X, out, 3))

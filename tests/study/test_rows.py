@@ -66,12 +66,34 @@ def test_a_regression_compares_the_spread_across_retrains_with_the_bags():
     y = 3 * X["x0"] + rng.normal(size=300)
     fitted, design = retrains(X, y, ExplainableBoostingRegressor)
     scored = rows.score_runs(fitted, X, 2)
-    assert scored.classes is None and scored.mean_proba is None
-    spread = measures.value_churn(scored.predicted, scored.bag_sd, design)
+    assert scored.classes is None and scored.proba is None
+    spread = measures.value_churn(scored.predicted, scored.bag_se, design)
     assert spread.spread > 0 and spread.bag_spread > 0
     assert spread.churn.value == pytest.approx(spread.spread / spread.bag_spread)
     found = measures.reasons(scored.top, len(scored.terms), design)
     assert found.agreement > 0.8  # x0 carries most of every row's prediction
+
+
+def test_model_seeds_on_one_split_move_a_prediction_as_much_as_the_bags_allow_for():
+    """Known truth on real fits: with the data held fixed, two runs differ only by how their
+    outer bags were drawn, so the spread between them is what each model's bags say about its
+    mean (predict_with_uncertainty's SD over the square root of bags - 1): a ratio near 1. A
+    run's bag SD itself (not over that root) would put it far below."""
+    rng = np.random.default_rng(4)
+    X = frame(rng, 400, 3)
+    y = 3 * X["x0"] + X["x1"] ** 2 + rng.normal(size=400)
+    X_train, _, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=0)
+    bags = {**FAST, "outer_bags": 8}
+    fitted = {
+        f"0/{seed}": ExplainableBoostingRegressor(random_state=seed, **bags).fit(X_train, y_train)
+        for seed in range(8)
+    }
+    scored = rows.score_runs(fitted, X, 2)
+    ratio = measures.value_churn(scored.predicted, scored.bag_se, Design.of([0] * 8)).churn
+    assert 0.7 < ratio.value < 1.4
+    assert ratio.ci_low < 1 < ratio.ci_high
+    bag_sd = scored.bag_se * np.sqrt(8 - 1)  # interpret's own figure: one bag's spread
+    assert measures.value_churn(scored.predicted, bag_sd, Design.of([0] * 8)).churn.value < 0.6
 
 
 def test_three_classes_reason_about_the_predicted_class():
@@ -81,11 +103,12 @@ def test_three_classes_reason_about_the_predicted_class():
     fitted, design = retrains(X, y, ExplainableBoostingClassifier)
     scored = rows.score_runs(fitted, X, 2)
     assert sorted(scored.classes) == ["high", "low", "mid"]
-    assert scored.mean_proba.shape == (300, 3)
-    np.testing.assert_allclose(scored.mean_proba.sum(axis=1), 1.0)
+    mean = rows.weighted_mean(scored.proba, design)
+    assert scored.proba.shape == (SPLITS * MODELS, 300, 3) and mean.shape == (300, 3)
+    np.testing.assert_allclose(mean.sum(axis=1), 1.0)
     found = measures.reasons(scored.top, len(scored.terms), design)
     assert {scored.terms[t] for t in found.modal} == {"x1"}
-    churn = measures.class_churn(scored.predicted, 3, design, rows.near_boundary(scored.mean_proba))
+    churn = measures.class_churn(scored.predicted, 3, design, rows.near_boundary(mean))
     assert 0 <= churn.churn.value < 0.2 and churn.n_near_boundary < 300
 
 
@@ -102,7 +125,7 @@ def test_a_reference_file_without_a_column_stops_a_sweep_before_any_job(tmp_path
     )
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"ebm-study: error: study.reference='{path}' does not match")
+    assert last.startswith(f"ebm-study: error: study.reference='{path}' does not match the data")
     assert "missing columns: mean radius" in last and "extra columns: Unnamed: 0" in last
     assert all_runs(store_uri(tmp_path)) == []
 
@@ -126,3 +149,19 @@ def test_the_report_reads_a_reference_file_or_says_in_one_line_why_not(
     data.to_csv(good, index=False)  # the target is set aside, as ebm-study-predict does
     assert report_main([*args, str(good)]) == 0
     assert f"Per row, over the 40 rows of {good} scored by 12 runs" in capsys.readouterr().out
+
+
+def test_a_recorded_reference_file_gone_since_leaves_out_the_rows_alone(shared_sweep, tmp_path):
+    import mlflow
+
+    from ebm_study.errors import UserError
+    from ebm_study.study.publish import compute, sweep_settings
+
+    mlflow.set_tracking_uri(shared_sweep.uri)
+    parent = shared_sweep.parent
+    gone = sweep_settings(parent).replace(reference=str(tmp_path / "gone.csv"))
+    ids = (parent.info.experiment_id, parent.info.run_id)
+    study = compute(*ids, gone)
+    assert study.rows is None and study.groups is not None  # the rest of the study stands
+    with pytest.raises(UserError, match="gone.csv"):
+        compute(*ids, gone, check_reference=True)  # named now: the user's to fix, first

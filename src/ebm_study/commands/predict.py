@@ -1,6 +1,6 @@
 """`ebm-study-predict`: predict the rows of a CSV file with the champion, or any logged model;
 with `--reasons N`, each row's N strongest terms and their contributions (fit/reasons.py), and
-how often each recurs across the runs of the model's setting (study/rows.py)."""
+how often each recurs across the other runs of the model's setting (study/row_codes.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ebm_study import console
 from ebm_study.commands import cli
 from ebm_study.errors import UserError
 from ebm_study.fit import data, inputs, reasons
-from ebm_study.study import rows as row_study
+from ebm_study.study import row_codes
 from ebm_study.tracking import models, runs, tags
 
 PROG = "ebm-study-predict"
@@ -34,30 +34,6 @@ def predict_frame(model, X: pd.DataFrame) -> pd.DataFrame:
     for i, cls in enumerate(model.classes_):
         out[f"probability_{cls}"] = proba[:, i]
     return out
-
-
-def unseen_categories(model, X: pd.DataFrame) -> list[str]:
-    """Words for each categorical column whose input holds categories the model never saw:
-    interpret scores such a value in its "unknown" bin, 0, so the column adds nothing to
-    those rows' predictions."""
-    from ebm_study.fit.contributions import bin_indexes
-
-    index = bin_indexes(model, X)
-    found = []
-    for t, features in enumerate(model.term_features_):
-        cuts = model.bins_[features[0]][0]
-        if len(features) != 1 or not isinstance(cuts, dict):
-            continue
-        unknown = index[:, t] == len(cuts) + 1
-        if unknown.any():
-            name = X.columns[features[0]]
-            values = pd.unique(X.loc[unknown, name].astype(str))
-            shown = ", ".join(repr(v) for v in values[:5]) + (" ..." if len(values) > 5 else "")
-            found.append(
-                f"column {name!r}: {int(unknown.sum())} of {len(X)} rows hold categories the "
-                f"model never saw ({shown}); the column adds nothing to their predictions"
-            )
-    return found
 
 
 def reason_count(text: str | None, stability: bool | None) -> int | None:
@@ -90,16 +66,16 @@ def reason_columns(
     codes = reasons.reason_codes(estimator, X, top)
     if stability is False:
         return codes, ""
-    parent, key = row_study.sweep_of(run_id, models.version_tags(uri))
-    shares, n_runs, why = row_study.setting_shares(parent, key, X, codes, top)
+    parent, key = row_codes.sweep_of(run_id, models.version_tags(uri))
+    shares, n_runs, why = row_codes.setting_shares(parent, key, X, codes, top, run_id)
     if shares is None:
         if stability:
             raise UserError(f"--reason-stability: {uri} has no reason stability: {why}")
         print(f"{PROG}: note: no reason stability: {why}", file=sys.stderr)
         return codes, ""
     about = (
-        f"reason_j_stability: how often reason_j is among the row's top {top} across {n_runs} "
-        f"runs of the model's setting in sweep {parent} (each split seed weighted alike)"
+        f"reason_j_stability: how often reason_j is among the row's top {top} across the {n_runs} "
+        f"other runs of the model's setting in sweep {parent} (each split seed weighted alike)"
     )
     return with_stability(codes, shares), about
 
@@ -138,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     estimator, columns, run_id = models.load_model(uri)
     features, aside = inputs.as_trained(rows, columns, runs.run_config_or_none(run_id))
     X = inputs.conform(features, columns)
-    for line in unseen_categories(estimator, X):
+    for line in inputs.unseen_categories(estimator, X):
         print(f"{PROG}: warning: {line}", file=sys.stderr)
     parts = [aside.reset_index(drop=True), predict_frame(estimator, X)]
     about = ""

@@ -124,13 +124,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     asked = [tuple(args.compare)] if args.compare else []
     if args.no_log:
-        study = compute(experiment_id, parent_id, chosen, asked=asked)
+        study = compute(
+            experiment_id, parent_id, chosen, asked=asked, check_reference=bool(args.reference)
+        )
         if args.html:
             jobs = sweeps.jobs_frame(experiment_id, parent_id)
             write_page(build_outputs(study, jobs, parent_id).page, args.html)
     else:  # the study first: a bad --compare term stops it before anything is written
         try:
-            study = publish(experiment_id, parent_id, chosen, asked=asked, html_path=args.html)
+            study = publish(
+                experiment_id,
+                parent_id,
+                chosen,
+                asked=asked,
+                html_path=args.html,
+                check_reference=bool(args.reference),
+            )
         except NothingToStudy:  # no finished job: a gone launch's sweep is closed still
             close_gone_sweep(parent_id)
             raise

@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 from ebm_study.errors import UserError
 from ebm_study.fit import data
+from ebm_study.fit.contributions import bin_indexes
 
 NUMERIC = ("double", "float", "long", "integer")  # MLflow's numeric column types
 
@@ -25,7 +26,10 @@ def columns_of(X: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def conform(
-    frame: pd.DataFrame, columns: list[tuple[str, str]], what: str = "the input"
+    frame: pd.DataFrame,
+    columns: list[tuple[str, str]],
+    what: str = "the input",
+    against: str = "the model's signature",
 ) -> pd.DataFrame:
     """The input reordered to the model's columns and cast to their types, or a clear error."""
     expected = [name for name, _ in columns]
@@ -37,7 +41,7 @@ def conform(
             parts.append(f"missing columns: {', '.join(map(str, missing))}")
         if extra:
             parts.append(f"extra columns: {', '.join(map(str, extra))}")
-        raise UserError(f"{what} does not match the model's signature ({'; '.join(parts)})")
+        raise UserError(f"{what} does not match {against} ({'; '.join(parts)})")
     out = frame[expected].copy()
     for name, kind in columns:
         if kind in NUMERIC:
@@ -70,3 +74,25 @@ def as_trained(
         if name in features and not pd.api.types.is_numeric_dtype(features[name]):
             features[name] = data.decimal_year(features[name], name)
     return features, rows[kept]
+
+
+def unseen_categories(model, X: pd.DataFrame) -> list[str]:
+    """Words for each categorical column whose input holds categories the model never saw:
+    interpret scores such a value in its "unknown" bin, 0, so the column adds nothing to
+    those rows' predictions."""
+    index = bin_indexes(model, X)
+    found = []
+    for t, features in enumerate(model.term_features_):
+        cuts = model.bins_[features[0]][0]
+        if len(features) != 1 or not isinstance(cuts, dict):
+            continue
+        unknown = index[:, t] == len(cuts) + 1
+        if unknown.any():
+            name = X.columns[features[0]]
+            values = pd.unique(X.loc[unknown, name].astype(str))
+            shown = ", ".join(repr(v) for v in values[:5]) + (" ..." if len(values) > 5 else "")
+            found.append(
+                f"column {name!r}: {int(unknown.sum())} of {len(X)} rows hold categories the "
+                f"model never saw ({shown}); the column adds nothing to their predictions"
+            )
+    return found

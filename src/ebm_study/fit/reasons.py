@@ -27,7 +27,10 @@ class RowScores:
     predicted: np.ndarray  # rows: a class's index in `classes`, or a regression's value
     classes: list[str] | None  # a classifier's classes (None: a regression)
     proba: np.ndarray | None  # rows x classes: a classifier's probabilities (None: a regression)
-    bag_sd: np.ndarray  # rows: a regression's SD over the outer bags (nan: a classifier)
+    # rows: a regression's standard error from its own outer bags, the SD of the mean of its
+    # B bags' predictions were they drawn again on the same data: predict_with_uncertainty's
+    # SD over the bags (ddof 0) / sqrt(B - 1); nan for a classifier or one bag
+    bag_se: np.ndarray
 
 
 def is_classifier(ebm) -> bool:
@@ -41,7 +44,9 @@ def row_scores(ebm, X: pd.DataFrame) -> RowScores:
     terms = [str(t) for t in ebm.term_names_]
     if not is_classifier(ebm):
         mean_sd = np.asarray(ebm.predict_with_uncertainty(X), dtype=float)
-        return RowScores(terms, scores, mean_sd[:, 0], None, None, mean_sd[:, 1])
+        bags = len(ebm.bagged_intercept_)
+        se = mean_sd[:, 1] / np.sqrt(bags - 1) if bags > 1 else np.full(n, np.nan)
+        return RowScores(terms, scores, mean_sd[:, 0], None, None, se)
     proba = np.asarray(ebm.predict_proba(X), dtype=float)
     best = np.argmax(proba, axis=1)
     if scores.ndim == 3:  # a class axis: the predicted class's score, centred over classes

@@ -63,11 +63,18 @@ def units_of(twins: pd.DataFrame, columns: list[str]) -> dict[str, list[str]]:
 def chosen_runs(study: Study, finished: pd.DataFrame) -> list[str]:
     """The runs with a model, whole split seeds in the study's order, at most MAX_RUNS."""
     order = [r for r in study.ranks.index if pd.notna(finished["model_uri"].get(r))]
-    if len(order) <= MAX_RUNS or "split_seed" not in study.run_table:
+    split = study.run_table.get("split_seed")
+    return whole_split_seeds(order, split)
+
+
+def whole_split_seeds(order: list[str], split: pd.Series | None) -> list[str]:
+    """At most MAX_RUNS of these runs, whole split seeds (`split`: run_id -> its split seed;
+    None: runs without one), split seeds in the order their first run comes, runs in order."""
+    if len(order) <= MAX_RUNS or split is None:
         return order[:MAX_RUNS]
-    split = study.run_table.loc[order, "split_seed"].astype(str)
+    seeds = split.loc[order].astype(str)
     chosen: list[str] = []
-    for _, members in split.groupby(split, sort=False):  # first-seen order, runs in order
+    for _, members in seeds.groupby(seeds, sort=False):
         if chosen and len(chosen) + len(members) > MAX_RUNS:
             break
         chosen += list(members.index)

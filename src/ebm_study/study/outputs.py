@@ -135,6 +135,8 @@ def build(study: Study, jobs: pd.DataFrame, parent_id: str, sweep_name: str) -> 
     if rs is not None:
         out.metrics.update(rs.metrics())
         tables[tags.REASONS_TABLE] = rounded(rs.table)
+        if len(rs.by_setting):
+            tables[tags.REASONS_BY_SETTING] = rounded(rs.by_setting)
         figures[tags.REASONS_CHART] = row_plots.reasons_chart(
             rs.table, rs.swaps, rs.n_runs, rs.about
         )
@@ -237,6 +239,12 @@ def setting_runs(study: Study, jobs: pd.DataFrame) -> list[SettingRun]:
     """One summary run a setting: its mean score and stability with their intervals."""
     score = study.score
     recommended = recommended_keys(study)
+    row_values = {}  # config_key -> the per-row study's measures within the setting
+    if study.rows is not None and len(study.rows.by_setting):
+        names = [tags.REASON_AGREEMENT]
+        for name in (tags.REASON_STABILITY, tags.PREDICTION_CHURN):
+            names += [name, f"{name}_ci_low", f"{name}_ci_high"]
+        row_values = study.rows.by_setting.set_index(tags.CONFIG_KEY)[names].to_dict("index")
     finished = jobs[jobs["status"] == "FINISHED"]
     out = []
     for row in study.by_config.to_dict("records"):
@@ -256,6 +264,7 @@ def setting_runs(study: Study, jobs: pd.DataFrame) -> list[SettingRun]:
                 values[f"{tags.STABILITY_PREFIX}{name}{suffix}"] = row.get(name + suffix)
         values[f"{tags.STABILITY_PREFIX}nogueira_within_split"] = row["nogueira_within_split"]
         values[tags.WITHIN_RUN] = row.get("within_run", math.nan)
+        values.update(row_values.get(key, {}))
         metrics = {k: float(v) for k, v in values.items() if v is not None and not pd.isna(v)}
         label = str(row["setting"])
         run_tags = {tags.SUMMARY_OF: label}

@@ -20,7 +20,7 @@ from ebm_study.errors import UserError
 from ebm_study.measures import pareto
 from ebm_study.metric_names import lower_is_better
 from ebm_study.settings import StudySettings
-from ebm_study.study import findings, groups, outputs, rows
+from ebm_study.study import findings, groups, outputs, row_reference, rows
 from ebm_study.study.compute import Study, run_study
 from ebm_study.study.reference import near_twins
 from ebm_study.tracking import artifacts, orphans, setting_runs, store, sweeps, tags
@@ -50,12 +50,16 @@ def compute(
     jobs: pd.DataFrame | None = None,
     asked: Sequence[Sequence[str]] = (),
     read_models: bool = True,
+    check_reference: bool = False,
 ) -> Study:
     """The study of the sweep's finished jobs, from the store alone (`jobs`: the sweep's
     jobs_frame, when the caller already read it; settings: by default the sweep's own), with
     what holds (study/findings.py; `asked`: pairs of terms a user names) and, when
     `read_models`, the near-twin groups as units and the per-row study (study/groups.py and
-    study/rows.py read the runs' models, once)."""
+    study/rows.py read the runs' models, once). `check_reference`: the `study.reference` a
+    user just named is read first, and one that does not fit stops it (a UserError) before
+    anything is computed; one the sweep recorded that is gone since leaves out the per-row
+    study alone, with a warning."""
     parent = sweeps.get_run(parent_id)
     if parent is None:
         raise UserError(f"--sweep={parent_id} is not a run in {store.describe_uri()}")
@@ -67,6 +71,10 @@ def compute(
     finished = jobs[jobs["status"] == "FINISHED"]
     if finished.empty:
         raise NothingToStudy(f"sweep run {parent_id} has no FINISHED job runs ({len(jobs)} others)")
+    if check_reference and study_settings.reference:
+        row_reference.rows_of_run(
+            str(finished.index[0]), study_settings.reference, study_settings.reference_rows
+        )
     # Thousands of runs, or a far server, take a while: the tally shows how far it is.
     with console.Tally(len(finished), "study: importance tables read") as tally:
         importances = artifacts.load_importances(finished["artifact_uri"].to_dict(), tally.advance)
@@ -89,6 +97,11 @@ def compute(
         study.groups = groups.group_study(study, finished)
         known = study.groups.fitted if study.groups is not None else {}
         study.rows = rows.row_study(study, finished, known)
+        if "model_uri" not in finished or finished["model_uri"].isna().all():
+            study.notes.append(
+                "no per-row study (reasons.json) and no shape study: the runs kept no models "
+                "(tracking.log_model=false)"
+            )
     return study
 
 
@@ -135,16 +148,20 @@ def publish(
     jobs: pd.DataFrame | None = None,
     asked: Sequence[Sequence[str]] = (),
     html_path: str | None = None,
+    check_reference: bool = False,
 ) -> Study:
     """Compute the study and log it on the parent run: metrics, tables, pictures, summary,
     the page (also at `html_path`), one run a setting; and on each finished job, its
-    setting's Phi (up to MAX_RUN_COPIES jobs)."""
+    setting's Phi (up to MAX_RUN_COPIES jobs). A measure an earlier study logged that this
+    one does not (no row near the boundary now, models gone) is set to NaN, not left stale."""
     if jobs is None:
         jobs = sweeps.jobs_frame(experiment_id, parent_id)
     # First the study, so a bad value (a --compare term) stops before anything is written;
     # jobs still RUNNING are not FINISHED, so closing them after changes none of its numbers.
     try:
-        study = compute(experiment_id, parent_id, study_settings, jobs, asked)
+        study = compute(
+            experiment_id, parent_id, study_settings, jobs, asked, check_reference=check_reference
+        )
     except NothingToStudy:  # no finished job: the gone ones are closed still
         orphans.close_orphans(experiment_id, parent_id, by="ebm-study-report")
         raise
@@ -153,6 +170,10 @@ def publish(
         jobs = sweeps.jobs_frame(experiment_id, parent_id)
         study.orphaned = orphaned_names(jobs)
     out = build_outputs(study, jobs, parent_id)
+    parent = sweeps.get_run(parent_id)
+    for name in parent.data.metrics if parent else ():
+        if name.startswith(tags.OPTIONAL_METRICS) and name not in out.metrics:
+            out.metrics[name] = math.nan
     if html_path is not None:  # first: a path that cannot be written stops it, nothing logged
         write_page(out.page, html_path)
     artifacts.log_study(

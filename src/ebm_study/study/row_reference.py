@@ -36,7 +36,7 @@ def prepared(
     one, to name each row by."""
     columns = inputs.columns_of(X_train)
     features, aside = inputs.as_trained(frame, columns, cfg)
-    X = inputs.conform(features, columns, what)
+    X = inputs.conform(features, columns, what, against="the data's columns")
     ids = [c for c in aside.columns if str(c) != str(cfg.data.target)]
     return X, (aside[ids[0]] if ids else None)
 

@@ -23,17 +23,24 @@ def plural(n: int, word: str) -> str:
 
 
 def percent(est) -> str:
-    """A share as a percentage, rounded to its interval: 0.70% (0.56–0.85%)."""
-    low, high = est.ci_low * 100, est.ci_high * 100
-    text = interval(est.value * 100, low, high)
-    return text.replace(" (", "% (").replace(")", "%)") if "(" in text else text + "%"
+    """A share as a percentage, rounded to its interval: 0.70% (0.56–0.85%); 0.70% alone
+    without one."""
+    if math.isnan(est.ci_low) or math.isnan(est.ci_high):
+        return interval(est.value * 100, None, None) + "%"
+    text = interval(est.value * 100, est.ci_low * 100, est.ci_high * 100)
+    return text.replace(" (", "% (").replace(")", "%)")
+
+
+def retrains(rs) -> str:
+    """What two of the runs are: independent retrains, or model seeds on one split."""
+    return "two retrains" if rs.across else "two model seeds on the one split (the data held fixed)"
 
 
 def reason_sentence(study: Study) -> str:
     rs = study.rows
     r, found = rs.top_reasons, rs.reasons
     stability = (
-        f"a row's top {r} reasons agree {_est(found.stability)} between two retrains "
+        f"a row's top {r} reasons agree {_est(found.stability)} between {retrains(rs)} "
         f"(`{tags.REASON_STABILITY}`: Phi of the row's top-{r} sets, 1 = the same {r} every "
         "time, 0 = no more than chance)"
         if found.stability.defined
@@ -45,9 +52,10 @@ def reason_sentence(study: Study) -> str:
         grouped = (
             f" With each near-twin group as one reason (its members' contributions summed), "
             f"{g.agreement:.0%} of rows have the same top one in at least {AGREE:.0%} of the "
-            f"runs (`{tags.REASON_AGREEMENT}_groups`)"
+            f"runs (`{tags.REASON_AGREEMENT}{tags.GROUPS_SUFFIX}`)"
             + (
-                f" and their top {r} agree {_est(g.stability)} (`{tags.REASON_STABILITY}_groups`)"
+                f" and their top {r} agree {_est(g.stability)} "
+                f"(`{tags.REASON_STABILITY}{tags.GROUPS_SUFFIX}`)"
                 if g.stability.defined
                 else ""
             )
@@ -65,25 +73,9 @@ def churn_sentence(study: Study) -> str:
     rs = study.rows
     churn = rs.churn
     if rs.regression:
-        if not churn.churn.defined:
-            return ""
-        est = churn.churn
-        if est.ci_low > 1:
-            reading = (
-                "a retrain moves a prediction more than the model's own bags say it is uncertain"
-            )
-        elif est.ci_high < 1:
-            reading = "a retrain moves a prediction less than one model's bags differ"
-        elif math.isnan(est.ci_low):
-            reading = "with no interval, not yet told apart from the bags' own spread"
-        else:
-            reading = "the interval holds 1: not told apart from the bags' own spread"
-        return (
-            f"A row's prediction differs by {fmt(churn.spread)} (standard deviation, the "
-            f"target's units) between retrains, against {fmt(churn.bag_spread)} over one "
-            f"model's outer bags (`predict_with_uncertainty`): a ratio of {_est(churn.churn)} "
-            f"(`{tags.PREDICTION_CHURN}`): {reading}."
-        )
+        return spread_sentence(rs)
+    if churn.churn.defined and churn.churn.value == 0:
+        return f"No row's predicted class differs between any two of the {rs.n_runs} runs."
     near = churn.near_boundary
     about_near = ""
     if near is not None and near.defined:
@@ -95,8 +87,30 @@ def churn_sentence(study: Study) -> str:
     elif churn.n_near_boundary == 0:
         about_near = "; no row is near the decision boundary"
     return (
-        f"Two retrains predict a different class for {percent(churn.churn)} of the rows "
-        f"(`{tags.PREDICTION_CHURN}`, a share){about_near}."
+        f"{retrains(rs).capitalize()} predict a different class for {percent(churn.churn)} of "
+        f"the rows (`{tags.PREDICTION_CHURN}`, a share){about_near}."
+    )
+
+
+def spread_sentence(rs) -> str:
+    """A regression's churn: the spread across retrains against the model's own bags'."""
+    est = rs.churn.churn
+    if not est.defined:
+        return ""
+    if est.ci_low > 1:
+        reading = "a retrain moves a prediction more than the model's own bags allow for"
+    elif est.ci_high < 1:
+        reading = "a retrain moves a prediction less than the model's own bags allow for"
+    elif math.isnan(est.ci_low):
+        reading = "with no interval, not told apart from the bags' own"
+    else:
+        reading = "the interval holds 1: not told apart from the bags' own"
+    return (
+        f"A row's prediction has a standard deviation of {fmt(rs.churn.spread)} (the target's "
+        f"units) across {retrains(rs).removeprefix('two ')}, against {fmt(rs.churn.bag_spread)} "
+        "from each model's own outer bags (the standard error of its mean over them: "
+        f"`predict_with_uncertainty`'s spread over the square root of bags - 1): a ratio of "
+        f"{_est(est)} (`{tags.PREDICTION_CHURN}`): {reading}."
     )
 
 
@@ -108,16 +122,20 @@ def pattern_sentence(study: Study) -> str:
     m = int(unstable.sum())
     if m == 0:
         return f"Every row has one top reason in at least {AGREE:.0%} of the runs."
-    worst = table.sort_values("top_reason_share").head(3)
-    rows = ", ".join(str(v) for v in worst["row"])
-    text = f"The {m} rows that change their top reason"
+    worst = table[unstable].sort_values("top_reason_share", kind="stable").head(3)
+    named = ", ".join(str(v) for v in worst["row"])
+    text = f"The {plural(m, 'row')} that change{'s' if m == 1 else ''} its top reason"
+    if m > 1:
+        text = text.replace(" its ", " their ")
     if len(rs.swaps):
         top = rs.swaps.iloc[0]
         a, b, n = top["term_a"], top["term_b"], int(top["rows"])
         twin = (
             "; near-twin features, so either is the same signal" if bool(top["near_twins"]) else ""
         )
-        text += f" most often trade **{a}** and **{b}** ({n} of the {m}{twin})"
+        text += (
+            f" most often trade{'s' if m == 1 else ''} **{a}** and **{b}** ({n} of the {m}{twin})"
+        )
     if not rs.regression and int(table["near_boundary"].sum()) >= 5:  # else nothing to compare
         inside = int(table.loc[unstable, "near_boundary"].sum())
         overall = int(table["near_boundary"].sum())
@@ -125,7 +143,32 @@ def pattern_sentence(study: Study) -> str:
             f"; {inside} of them ({inside / m:.0%}) are near the decision boundary, against "
             f"{overall} of all {len(table)} rows ({overall / len(table):.0%})"
         )
-    return text + f". The least stable: rows {rows} (`{tags.REASONS_TABLE}`)."
+    least = "row" if len(worst) == 1 else "rows"
+    return text + f". The least stable: {least} {named} (`{tags.REASONS_TABLE}`)."
+
+
+def setting_sentence(study: Study) -> str:
+    """The recommended setting's own figures (the whole sweep's mix every setting's runs)."""
+    rs = study.rows
+    table = rs.by_setting
+    if study.pareto is None or table.empty:
+        return ""
+    chosen = study.pareto.loc[study.pareto["recommended"], "setting"]
+    row = table[table["setting"].isin(chosen)]
+    if row.empty:
+        return ""
+    row = row.iloc[0]
+    phi = interval(
+        row[tags.REASON_STABILITY],
+        row.get(f"{tags.REASON_STABILITY}_ci_low"),
+        row.get(f"{tags.REASON_STABILITY}_ci_high"),
+    )
+    churn = "" if rs.regression else f", prediction churn {row[tags.PREDICTION_CHURN]:.2%}"
+    return (
+        f"Within the recommended setting, {row['setting']} ({row['n_runs']} runs): top-"
+        f"{rs.top_reasons} agreement {phi}{churn} (each setting's: "
+        f"`{tags.REASONS_BY_SETTING}`)."
+    )
 
 
 def advice_sentence(study: Study) -> str:
@@ -141,7 +184,12 @@ def row_lines(study: Study) -> list[str]:
     """The per-row study, a sentence a line (none when it was not made)."""
     if study.rows is None:
         return []
-    lines = [reason_sentence(study), churn_sentence(study), pattern_sentence(study)]
+    lines = [
+        reason_sentence(study),
+        churn_sentence(study),
+        pattern_sentence(study),
+        setting_sentence(study),
+    ]
     if study.rows.n_runs < study.rows.n_runs_total:
         lines.append(
             f"The per-row study reads {study.rows.n_runs} of the {study.rows.n_runs_total} runs "
@@ -152,11 +200,29 @@ def row_lines(study: Study) -> list[str]:
 
 
 def row_paragraph(study: Study) -> str:
-    """For the description."""
-    lines = row_lines(study)
-    if not lines:
+    """For the description, kept short (MLflow's 8,000 characters): the figures, and the
+    pattern of the rows that change; the words around them are on the page and printed."""
+    rs = study.rows
+    if rs is None:
         return ""
-    return f"\n### {TITLE}\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+    found, r = rs.reasons, rs.top_reasons
+    first = (
+        f"{found.agreement:.0%} of {rs.about.removeprefix('the ')} have the same top reason in "
+        f"at least {AGREE:.0%} of the {rs.n_runs} runs (`{tags.REASON_AGREEMENT}`)"
+    )
+    if found.stability.defined:
+        first += f"; their top {r} agree {_est(found.stability)} (`{tags.REASON_STABILITY}`)"
+    if rs.groups is not None:
+        first += f"; by near-twin group, {rs.groups.agreement:.0%}" + (
+            f" and {_est(rs.groups.stability)}" if rs.groups.stability.defined else ""
+        )
+    lines = [first + ".", churn_sentence(study), pattern_sentence(study)]
+    lines = [line for line in lines if line]
+    return (
+        f"\n### {TITLE}\n\n"
+        + "\n".join(f"- {line}" for line in lines)
+        + f"\n\nPer setting: `{tags.REASONS_BY_SETTING}`; each row: `{tags.REASONS_TABLE}`.\n"
+    )
 
 
 def row_caption(study: Study) -> str:

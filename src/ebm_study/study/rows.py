@@ -1,7 +1,7 @@
 """The per-row study: on a reference set of rows every run scores, does each row keep its top
-reasons and its prediction across the sweep's retrains (measures/rows.py)? And for
-`ebm-study-predict --reason-stability`, how often a model's reasons for a row recur across
-its setting's runs.
+reasons and its prediction across the sweep's retrains (measures/rows.py), over the whole
+sweep (as the headline) and within each setting? (`ebm-study-predict --reason-stability`:
+study/row_codes.py.)
 
 The reference rows are the data set's (every row up to `study.reference_rows`, a seeded
 sample above that, the same for every run), or the rows of `study.reference`, a CSV read as
@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ebm_study.errors import UserError
 from ebm_study.fit import reasons
+from ebm_study.fit.inputs import unseen_categories
 from ebm_study.measures import rows as measures
 from ebm_study.measures.by_split import Design
 from ebm_study.study.compute import Study
-from ebm_study.study.groups import MAX_RUNS, chosen_runs, units_of
+from ebm_study.study.groups import chosen_runs, units_of
 from ebm_study.study.reference import load_models
 from ebm_study.study.row_reference import RowSet, rows_of_run
-from ebm_study.tracking import sweeps, tags
+from ebm_study.tracking import tags
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,9 @@ class Scored:
     top: np.ndarray  # runs x rows x r: columns of `terms`, strongest first
     predicted: np.ndarray  # runs x rows: a class (index in `classes`) or a value
     classes: list[str] | None
-    mean_proba: np.ndarray | None  # rows x classes: the runs' mean probabilities (None: reg.)
-    bag_sd: np.ndarray  # runs x rows
+    proba: np.ndarray | None  # runs x rows x classes (None: a regression)
+    bag_se: np.ndarray  # runs x rows: a regression's standard error from its own bags
+    present: np.ndarray  # runs x terms: whether the run's model has the term
     contributions: list[np.ndarray] = field(default_factory=list, repr=False)  # run's, rows x d
 
 
@@ -57,26 +58,31 @@ def score_runs(fitted: dict, X: pd.DataFrame, r: int) -> Scored:
     classes = None
     if scored[0].classes is not None:
         classes = list(dict.fromkeys(c for s in scored for c in s.classes))
-    tops, predicted, full = [], [], []
-    proba = None if classes is None else np.zeros((len(X), len(classes)))
-    for s in scored:
+    tops, predicted, full, probas = [], [], [], []
+    present = np.zeros((len(scored), len(terms)), dtype=bool)
+    for m, s in enumerate(scored):
+        at = [column[t] for t in s.terms]
+        present[m, at] = True
         wide = np.zeros((len(X), len(terms)))
-        wide[:, [column[t] for t in s.terms]] = s.contributions
+        wide[:, at] = s.contributions
         full.append(wide)
         tops.append(reasons.strongest(wide, r))
         if classes is None:
             predicted.append(s.predicted)
-        else:
+        else:  # a run's classes in the union's order, whatever order the run has them in
             mine = np.array([classes.index(c) for c in s.classes])
             predicted.append(mine[s.predicted])
-            proba[:, mine] += s.proba / len(scored)
+            proba = np.zeros((len(X), len(classes)))
+            proba[:, mine] = s.proba
+            probas.append(proba)
     return Scored(
         terms,
         np.stack(tops),
         np.stack(predicted),
         classes,
-        proba,
-        np.stack([s.bag_sd for s in scored]),
+        np.stack(probas) if probas else None,
+        np.stack([s.bag_se for s in scored]),
+        present,
         full,
     )
 
@@ -93,6 +99,8 @@ class RowStudy:
     swaps: pd.DataFrame  # among rows that change their top reason: which two terms trade
     terms: list[str]
     regression: bool
+    across: bool  # pairs across split seeds (False: every run on one split seed)
+    by_setting: pd.DataFrame  # reasons_by_setting.json: the same measures within each setting
     # The same with each near-twin group as one reason (None without groups): a row whose
     # top reason is "worst texture" in one run and "mean texture" in the next keeps its signal.
     groups: measures.Reasons | None = None
@@ -132,30 +140,23 @@ def row_study(study: Study, finished: pd.DataFrame, known: dict | None = None) -
     if len(chosen) < 2:
         return None
     s = study.settings
-    try:
+    try:  # a file the user names now is read first (publish.compute): here, one from before
         rows = rows_of_run(str(finished.index[0]), s.reference, s.reference_rows)
-    except UserError:
-        if s.reference:  # the user's file: theirs to fix
-            raise
-        log.warning("the sweep's data cannot be read again: the per-row study is left out")
-        return None
     except Exception as err:  # noqa: BLE001 - the rest of the study stands without it
-        log.warning("the per-row study is left out: %s: %s", type(err).__name__, err)
+        log.warning("the per-row study is left out: %s", str(err).splitlines()[0])
         return None
     fitted = load_models(finished, chosen, known)
     if len(fitted) < 2:
         return None
+    for line in unseen_categories(next(iter(fitted.values())), rows.X):
+        log.warning("the per-row study's reference rows: %s", line)
     r = s.top_reasons
     scored = score_runs(fitted, rows.X, r)
-    design = study.design(list(fitted))
-    found = measures.reasons(scored.top, len(scored.terms), design)
-    if scored.classes is None:
-        churn = measures.value_churn(scored.predicted, scored.bag_sd, design)
-    else:
-        near = near_boundary(scored.mean_proba)
-        churn = measures.class_churn(scored.predicted, len(scored.classes), design, near)
-    table = row_table(rows, scored, found, churn, r)
-    grouped = by_group(scored, study.twins, design, r)
+    runs = list(fitted)
+    every = np.arange(len(runs))
+    found, churn, near = measured(scored, every, study.design(runs), r)
+    table = row_table(rows, scored, found, churn, near, r)
+    grouped = by_group(scored, study.twins, study.design(runs), r)
     if grouped is not None:
         at = np.arange(len(table))
         table["top_group"] = np.array(grouped[1], dtype=object)[grouped[0].modal]
@@ -171,10 +172,66 @@ def row_study(study: Study, finished: pd.DataFrame, known: dict | None = None) -
         swaps=swaps(found, scored.terms, study.twins),
         terms=scored.terms,
         regression=scored.classes is None,
+        across=study.design(runs).across,
+        by_setting=by_setting(study, scored, runs, r),
         groups=None if grouped is None else grouped[0],
         units=[] if grouped is None else grouped[1],
         fitted={**(known or {}), **fitted},
     )
+
+
+def measured(
+    scored: Scored, idx: np.ndarray, design: Design, r: int
+) -> tuple[measures.Reasons, measures.Churn, np.ndarray | None]:
+    """The reasons and churn over some of the runs (`idx`, on their own `design`), their
+    terms only: a term none of these runs' models has is no candidate (Kuncheva's d); and the
+    rows near the decision boundary (None: a regression)."""
+    cols = np.flatnonzero(scored.present[idx].any(axis=0))
+    top = np.stack([reasons.strongest(scored.contributions[m][:, cols], r) for m in idx])
+    found = measures.reasons(top, len(cols), design)
+    if scored.classes is None:
+        return found, measures.value_churn(scored.predicted[idx], scored.bag_se[idx], design), None
+    near = near_boundary(weighted_mean(scored.proba[idx], design))
+    churn = measures.class_churn(scored.predicted[idx], len(scored.classes), design, near)
+    return found, churn, near
+
+
+def weighted_mean(values: np.ndarray, design: Design) -> np.ndarray:
+    """The mean over runs (the first axis), each split seed's runs weighted alike."""
+    unit = design.unit()
+    size = np.bincount(unit).astype(float)
+    weight = 1 / (size[unit] * len(size))
+    return np.tensordot(weight, values, axes=1)
+
+
+def by_setting(study: Study, scored: Scored, runs: list[str], r: int) -> pd.DataFrame:
+    """reasons_by_setting.json: the per-row measures within each setting of two runs or more
+    (its retrains alone: the question a user of that setting's model asks)."""
+    keys = study.run_table.loc[runs, tags.CONFIG_KEY].astype(str).to_numpy()
+    rows = []
+    for key in dict.fromkeys(keys):
+        idx = np.flatnonzero(keys == key)
+        if len(idx) < 2:
+            continue
+        members = [runs[i] for i in idx]
+        design = study.design(members)
+        found, churn, _ = measured(scored, idx, design, r)
+        row = {
+            tags.CONFIG_KEY: key,
+            "setting": study.run_settings.get(members[0], key),
+            "n_runs": len(idx),
+            "n_split_seeds": design.n_groups,
+            tags.REASON_AGREEMENT: found.agreement,
+        }
+        for name, est in (
+            (tags.REASON_STABILITY, found.stability),
+            (tags.PREDICTION_CHURN, churn.churn),
+        ):
+            row.update(
+                {name: est.value, f"{name}_ci_low": est.ci_low, f"{name}_ci_high": est.ci_high}
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def by_group(
@@ -197,8 +254,8 @@ def by_group(
 
 
 def near_boundary(mean_proba: np.ndarray) -> np.ndarray:
-    """rows: whether the runs' mean probabilities of its two likeliest classes are within
-    NEAR_BOUNDARY of each other."""
+    """rows: whether the runs' mean probabilities (each split seed's runs weighted alike) of
+    its two likeliest classes are within NEAR_BOUNDARY of each other."""
     ordered = np.sort(mean_proba, axis=1)
     return ordered[:, -1] - ordered[:, -2] < NEAR_BOUNDARY
 
@@ -211,7 +268,7 @@ def ordered_reasons(found: measures.Reasons, r: int) -> np.ndarray:
     return np.argsort(-rest, axis=1, kind="stable")[:, :r]
 
 
-def row_table(rows: RowSet, scored: Scored, found, churn, r: int) -> pd.DataFrame:
+def row_table(rows: RowSet, scored: Scored, found, churn, near, r: int) -> pd.DataFrame:
     """reasons.json: a row a reference row."""
     names = np.array(scored.terms, dtype=object)
     listed = ordered_reasons(found, min(r, len(names)))
@@ -225,12 +282,12 @@ def row_table(rows: RowSet, scored: Scored, found, churn, r: int) -> pd.DataFram
     if scored.classes is None:
         out["prediction_mean"] = churn.modal
         out["prediction_spread"] = churn.per_row
-        out["bag_spread"] = np.sqrt(np.mean(scored.bag_sd**2, axis=0))
+        out["bag_se"] = np.sqrt(np.mean(scored.bag_se**2, axis=0))
     else:
         out["prediction"] = np.array(scored.classes, dtype=object)[churn.modal]
         out["prediction_share"] = churn.modal_share
         out["churn"] = churn.per_row
-        out["near_boundary"] = near_boundary(scored.mean_proba)
+        out["near_boundary"] = near
     return pd.DataFrame(out)
 
 
@@ -257,60 +314,3 @@ def swaps(found: measures.Reasons, terms: list[str], twins: pd.DataFrame | None)
         ],
         columns=columns,
     )
-
-
-def whole_split_seeds(jobs: pd.DataFrame) -> list[str]:
-    """At most MAX_RUNS of these runs, whole split seeds in their order (all without seeds)."""
-    if "split_seed" not in jobs:
-        return list(jobs.index[:MAX_RUNS])
-    seeds = pd.to_numeric(jobs["split_seed"], errors="coerce")
-    chosen: list[str] = []
-    for _, members in jobs.groupby(seeds, sort=True):
-        if chosen and len(chosen) + len(members) > MAX_RUNS:
-            break
-        chosen += list(members.index)
-    return chosen[:MAX_RUNS]
-
-
-def sweep_of(run_id: str | None, version: dict[str, str]) -> tuple[str | None, str | None]:
-    """The sweep (parent run id) and setting (config_key) a model came from: its registered
-    version's tags (a champion, a consensus model), else its run's (a job's)."""
-    if version.get(tags.VERSION_SWEEP) and version.get(tags.VERSION_CONFIG_KEY):
-        return version[tags.VERSION_SWEEP], version[tags.VERSION_CONFIG_KEY]
-    run = sweeps.get_run(run_id) if run_id else None
-    if run is None:
-        return None, None
-    return run.data.tags.get(tags.PARENT), run.data.tags.get(tags.CONFIG_KEY)
-
-
-def setting_shares(
-    parent_id: str | None, key: str | None, X: pd.DataFrame, codes: pd.DataFrame, r: int
-) -> tuple[pd.DataFrame | None, int, str]:
-    """For `ebm-study-predict --reason-stability`: per listed reason of each row (`codes`:
-    reason_1 ..), the share of its setting's runs (sweep `parent_id`, `key`) in whose top r for
-    the row it is, each split seed's runs weighted alike; how many runs; why there are none."""
-    parent = sweeps.get_run(parent_id) if parent_id and key else None
-    if parent is None:
-        return None, 0, "the model did not come from a sweep's setting in this store"
-    jobs = sweeps.jobs_frame(parent.info.experiment_id, parent_id)
-    if "model_uri" not in jobs:
-        return None, 0, "its setting's runs kept no models"
-    mine = (jobs["status"] == "FINISHED") & (jobs[tags.CONFIG_KEY].astype(str) == str(key))
-    jobs = jobs[mine & jobs["model_uri"].notna()]
-    if len(jobs) < 2:
-        return None, 0, f"its setting has {len(jobs)} run(s) with a model in the store"
-    fitted = load_models(jobs, whole_split_seeds(jobs))
-    if len(fitted) < 2:
-        return None, 0, "its setting's models cannot be read"
-    scored = score_runs(fitted, X, r)
-    column = {t: i for i, t in enumerate(scored.terms)}
-    seeds = jobs.loc[list(fitted), "split_seed"] if "split_seed" in jobs else None
-    design = Design.independent(len(fitted)) if seeds is None else Design.of(seeds.tolist())
-    shares = measures.unit_shares(scored.top, design.unit(), len(scored.terms)).mean(axis=0)
-    at = np.arange(len(X))
-    out = {}
-    for name in [c for c in codes.columns if c.startswith("reason_") and c[7:].isdigit()]:
-        idx = np.array([column.get(t, -1) for t in codes[name]])
-        found = np.where(idx >= 0, shares[at, np.maximum(idx, 0)], 0.0)
-        out[f"{name}_stability"] = np.where(codes[name].isna(), np.nan, found)  # no reason
-    return pd.DataFrame(out), len(fitted), ""

@@ -124,6 +124,7 @@ NEAR_BEST_CHART = "near_best.png"
 # picture of how many rows keep their top reason and which terms trade it. Its metrics:
 REASONS_TABLE = "reasons.json"
 REASONS_CHART = "reasons.png"
+REASONS_BY_SETTING = "reasons_by_setting.json"  # the same measures within each setting
 REASON_AGREEMENT = "reason_agreement"  # rows whose top reason is one in >= 90% of retrains
 REASON_STABILITY = "reason_stability"  # the mean over rows of their top reasons' Phi
 PREDICTION_CHURN = "prediction_churn"  # a class changed between two retrains (regression: the
@@ -132,6 +133,9 @@ PREDICTION_CHURN_NEAR_BOUNDARY = "prediction_churn_near_boundary"  # the same, r
 PREDICTION_SPREAD = "prediction_spread"  # a regression's: across retrains, the target's units
 PREDICTION_BAG_SPREAD = "prediction_bag_spread"  # ... and over one model's outer bags
 GROUPS_SUFFIX = "_groups"  # reason_agreement_groups ...: each near-twin group as one reason
+# The study's metrics that a recomputed study may no longer have (no model, no group, no row
+# near the boundary): set to NaN then, never left from an earlier study.
+OPTIONAL_METRICS = ("reason_", "prediction_", "stability_groups", "shape_agreement")
 STUDY_PAGE = "study.html"  # the study on one page: verdict, table, pictures (study/page.py)
 
 # ---------------------------------------------------------------------------------------------
