@@ -69,6 +69,8 @@ def test_three_classes_with_text_missing_values_ids_and_dates_sweep_to_a_study(t
     assert set(reasons.loc[reasons["prediction"] == "low", "reason_1"]) >= {"colour"}
     assert 0 <= metrics["prediction_churn"] <= 1 and 0 <= metrics["reason_agreement"] <= 1
     assert "reason_stability" in metrics and "reason_stability_ci_low" not in metrics  # 2 splits
+    assert "% (no interval)" in parent.data.tags["mlflow.note.content"]
+    assert "(no interval)%" not in parent.data.tags["mlflow.note.content"]
 
 
 def test_a_sweep_of_seeds_names_its_setting_in_words(three_classes):
@@ -121,6 +123,11 @@ def test_report_promote_consensus_and_predict_on_three_classes(three_classes, tm
     X = X[list(champion.feature_names_in_)]
     low = list(champion.classes_).index("low")
     assert np.allclose(predicted["probability_low"], champion.predict_proba(X)[:, low])
+    # Its reasons' stability leaves out the split seed its merged runs share: 2 runs remain.
+    assert predict_main(["--tracking-uri", uri, *paths, "--reasons", "2"]) == 0
+    assert "across the 2 runs of the model's setting on other split seeds" in (
+        capsys.readouterr().out
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ not fit the data is one line before any fit."""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import all_runs, run_cli, store_overrides, store_uri
+from conftest import all_runs, run_cli, store_overrides, store_uri, sweep_of
 from interpret.glassbox import ExplainableBoostingClassifier, ExplainableBoostingRegressor
 from sklearn.model_selection import train_test_split
 
@@ -165,3 +165,38 @@ def test_a_recorded_reference_file_gone_since_leaves_out_the_rows_alone(shared_s
     assert study.rows is None and study.groups is not None  # the rest of the study stands
     with pytest.raises(UserError, match="gone.csv"):
         compute(*ids, gone, check_reference=True)  # named now: the user's to fix, first
+
+
+@pytest.mark.sweeps
+def test_a_reference_file_moved_away_leaves_nan_and_says_whose_the_tables_are(tmp_path):
+    """A sweep studied on a reference file, recomputed after the file moved: the rest of the
+    study is logged, the per-row metrics are NaN (not an earlier study's numbers), and the
+    tag and description say the per-row tables left on the run are an earlier study's."""
+    import math
+
+    from mlflow.tracking import MlflowClient
+    from sklearn.datasets import load_breast_cancer
+
+    path = tmp_path / "rows.csv"
+    load_breast_cancer(as_frame=True).data.head(30).to_csv(path, index=False)
+    result = run_cli(
+        "-m", "split_seed=0,1,2", f"study.reference={path}", *TINY, *store_overrides(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    uri = store_uri(tmp_path)
+    parent, _ = sweep_of(all_runs(uri))
+    assert parent.data.tags["study.reference"] == str(path)  # absolute, as given here
+    assert 0 <= parent.data.metrics["reason_agreement"] <= 1
+    path.rename(tmp_path / "moved.csv")
+    assert report_main(["--tracking-uri", uri]) == 0
+    after = MlflowClient(tracking_uri=uri).get_run(parent.info.run_id).data
+    assert math.isnan(after.metrics["reason_agreement"])
+    assert math.isnan(after.metrics["reason_stability"])
+    assert after.metrics["stability_nogueira"] == pytest.approx(
+        parent.data.metrics["stability_nogueira"]
+    )
+    tag = after.tags["ebm_study.reason_rows"]
+    assert tag.startswith("the per-row study is left out of the latest study; earlier: the 30 rows")
+    assert (
+        "reasons.json and reasons.png are an earlier study's" in after.tags["mlflow.note.content"]
+    )

@@ -75,7 +75,8 @@ def reason_columns(
         return codes, ""
     about = (
         f"reason_j_stability: how often reason_j is among the row's top {top} across the {n_runs} "
-        f"other runs of the model's setting in sweep {parent} (each split seed weighted alike)"
+        f"runs of the model's setting on other split seeds in sweep {parent} (each split seed "
+        "weighted alike)"
     )
     return with_stability(codes, shares), about
 

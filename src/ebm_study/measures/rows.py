@@ -21,10 +21,10 @@ value follows from the split seeds' sums. With one split seed, runs are the unit
 - `prediction_churn`, classification: per row, the chance that two retrains predict different
   classes (Milani Fard et al. 2016's churn between two models, averaged over pairs of
   retrains); regression: the spread of a row's prediction across retrains (the root mean over
-  rows of half the mean squared difference over pairs) against the spread interpret reports
-  over one model's own outer bags (`predict_with_uncertainty`, root mean square over rows and
-  runs, each split seed's runs weighted alike): above 1, a retrain moves predictions more
-  than the model's own uncertainty says.
+  rows of half the mean squared difference over pairs) against each model's own standard
+  error from its outer bags (fit/reasons.py: `predict_with_uncertainty`'s SD over the bags
+  over sqrt(B - 1); root mean square over rows and runs, each split seed's runs weighted
+  alike): 1 with the data held fixed, above 1 what the split of the rows adds.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class Churn:
     near_boundary: Estimate | None = None  # classification: churn over rows near the boundary
     n_near_boundary: int = 0
     spread: float = math.nan  # regression: across retrains, the target's units
-    bag_spread: float = math.nan  # regression: over one model's bags, the target's units
+    bag_spread: float = math.nan  # regression: the models' own standard error, target's units
 
 
 def clipped(est: Estimate) -> Estimate:
@@ -183,8 +183,9 @@ def log_interval(value: float, left_out: np.ndarray, what: str) -> Estimate:
     return Estimate(value, math.exp(est.ci_low), math.exp(est.ci_high), est.note)
 
 
-def value_churn(predicted: np.ndarray, bag_sd: np.ndarray, design: Design) -> Churn:
-    """From runs x rows of a regression's predictions and each run's SD over its bags."""
+def value_churn(predicted: np.ndarray, own_se: np.ndarray, design: Design) -> Churn:
+    """From runs x rows of a regression's predictions and each run's own standard error of
+    each (from its bags)."""
     y = np.asarray(predicted, dtype=float)
     unit = design.unit()
     G = int(unit.max()) + 1
@@ -195,7 +196,7 @@ def value_churn(predicted: np.ndarray, bag_sd: np.ndarray, design: Design) -> Ch
         np.add.at(out, unit, values)
         return out / size[:, None]
 
-    mu, q, b = by_unit(y), by_unit(y * y), by_unit(np.asarray(bag_sd, dtype=float) ** 2)
+    mu, q, b = by_unit(y), by_unit(y * y), by_unit(np.asarray(own_se, dtype=float) ** 2)
     if G < 2:
         none = Estimate.undefined("needs at least 2 runs")
         return Churn(

@@ -169,8 +169,17 @@ def publish(
     if orphans.close_orphans(experiment_id, parent_id, by="ebm-study-report"):
         jobs = sweeps.jobs_frame(experiment_id, parent_id)
         study.orphaned = orphaned_names(jobs)
-    out = build_outputs(study, jobs, parent_id)
     parent = sweeps.get_run(parent_id)
+    earlier = parent.data.tags.get(tags.REASON_ROWS) if parent else None
+    if study.rows is None and earlier:  # MLflow cannot delete an artifact: say whose they are
+        earlier = earlier.removeprefix(f"{LEFT_OUT}; earlier: ")
+        study.notes.append(
+            f"{LEFT_OUT} (see the warning it printed): this run's {tags.REASONS_TABLE} and "
+            f"{tags.REASONS_CHART} are an earlier study's, on {earlier}"
+        )
+    out = build_outputs(study, jobs, parent_id)
+    if study.rows is None and earlier:
+        out.run_tags[tags.REASON_ROWS] = f"{LEFT_OUT}; earlier: {earlier}"[:5000]
     for name in parent.data.metrics if parent else ():
         if name.startswith(tags.OPTIONAL_METRICS) and name not in out.metrics:
             out.metrics[name] = math.nan
@@ -207,6 +216,8 @@ def write_page(text: str, path: str) -> None:
     except OSError as err:
         raise UserError(f"--html={path} cannot be written: {err.strerror or err}") from err
 
+
+LEFT_OUT = "the per-row study is left out of the latest study"
 
 # Each setting's summary run costs 4 to 6 calls; past this many settings (a long search) the
 # parent's table is the place to compare them.

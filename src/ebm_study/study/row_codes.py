@@ -26,6 +26,20 @@ def sweep_of(run_id: str | None, version: dict[str, str]) -> tuple[str | None, s
     return run.data.tags.get(tags.PARENT), run.data.tags.get(tags.CONFIG_KEY)
 
 
+def same_split(jobs: pd.DataFrame, own_run: str | None) -> list[str]:
+    """The jobs on the split seed(s) of the model's run, or of the runs it merged (a
+    consensus run's `ebm_study.merged_runs`); the run itself whatever it is."""
+    if not own_run:
+        return []
+    run = sweeps.get_run(own_run)
+    merged = (run.data.tags.get(tags.MERGED_RUNS, "") if run else "").split(",")
+    sources = [r for r in [own_run, *merged] if r in jobs.index]
+    if "split_seed" not in jobs or not sources:
+        return [own_run, *sources]
+    seeds = set(jobs.loc[sources, "split_seed"].astype(str))
+    return [own_run, *jobs.index[jobs["split_seed"].astype(str).isin(seeds)]]
+
+
 def setting_shares(
     parent_id: str | None,
     key: str | None,
@@ -36,8 +50,10 @@ def setting_shares(
 ) -> tuple[pd.DataFrame | None, int, str]:
     """Per listed reason of each row (`codes`: reason_1 ..), the share of its setting's runs
     (sweep `parent_id`, `key`) in whose top r for the row it is, each split seed's runs
-    weighted alike; how many runs; why there are none. The model's own run (`own_run`) is
-    left out: it gives its reasons by definition, and would count as a retrain agreeing."""
+    weighted alike; how many runs; why there are none. The runs on the model's own split
+    seed (`own_run`'s, or those of the runs a consensus model merged) are left out: the model
+    gives its reasons by definition, and runs on its training rows agree more than a retrain
+    does (the study's pairs are across split seeds for the same reason)."""
     parent = sweeps.get_run(parent_id) if parent_id and key else None
     if parent is None:
         return None, 0, "the model did not come from a sweep's setting in this store"
@@ -45,9 +61,14 @@ def setting_shares(
     if "model_uri" not in jobs:
         return None, 0, "its setting's runs kept no models"
     mine = (jobs["status"] == "FINISHED") & (jobs[tags.CONFIG_KEY].astype(str) == str(key))
-    jobs = jobs[mine & jobs["model_uri"].notna() & (jobs.index != own_run)]
+    jobs = jobs[mine & jobs["model_uri"].notna()]
+    jobs = jobs[~jobs.index.isin(same_split(jobs, own_run))]
     if len(jobs) < 2:
-        return None, 0, f"its setting has {len(jobs)} other run(s) with a model in the store"
+        return (
+            None,
+            0,
+            (f"its setting has {len(jobs)} run(s) with a model on other split seeds in the store"),
+        )
     seeds = pd.to_numeric(jobs["split_seed"], errors="coerce") if "split_seed" in jobs else None
     order = list(jobs.index if seeds is None else seeds.sort_values(kind="stable").index)
     fitted = load_models(jobs, whole_split_seeds(order, seeds))

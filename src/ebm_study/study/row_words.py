@@ -6,9 +6,10 @@ from __future__ import annotations
 import math
 
 from ebm_study.measures.rows import AGREE
-from ebm_study.rounding import interval
+from ebm_study.measures.stability import Estimate
+from ebm_study.rounding import interval, number
 from ebm_study.study.compute import Study
-from ebm_study.study.tables import fmt
+from ebm_study.study.tables import fmt, recommended_keys
 from ebm_study.tracking import tags
 
 TITLE = "Do a row's reasons and its prediction survive a retrain?"
@@ -26,7 +27,7 @@ def percent(est) -> str:
     """A share as a percentage, rounded to its interval: 0.70% (0.56–0.85%); 0.70% alone
     without one."""
     if math.isnan(est.ci_low) or math.isnan(est.ci_high):
-        return interval(est.value * 100, None, None) + "%"
+        return f"{number(est.value * 100)}% (no interval)"
     text = interval(est.value * 100, est.ci_low * 100, est.ci_high * 100)
     return text.replace(" (", "% (").replace(")", "%)")
 
@@ -40,7 +41,8 @@ def reason_sentence(study: Study) -> str:
     rs = study.rows
     r, found = rs.top_reasons, rs.reasons
     stability = (
-        f"a row's top {r} reasons agree {_est(found.stability)} between {retrains(rs)} "
+        f"a row's top {plural(r, 'reason')} agree{'s' if r == 1 else ''} "
+        f"{_est(found.stability)} between {retrains(rs)} "
         f"(`{tags.REASON_STABILITY}`: Phi of the row's top-{r} sets, 1 = the same {r} every "
         "time, 0 = no more than chance)"
         if found.stability.defined
@@ -95,8 +97,13 @@ def churn_sentence(study: Study) -> str:
 def spread_sentence(rs) -> str:
     """A regression's churn: the spread across retrains against the model's own bags'."""
     est = rs.churn.churn
-    if not est.defined:
-        return ""
+    if not est.defined:  # one bag a model: nothing of its own to compare with
+        return (
+            f"A row's prediction has a standard deviation of {fmt(rs.churn.spread)} (the "
+            f"target's units) across {retrains(rs).removeprefix('two ')} "
+            f"(`{tags.PREDICTION_SPREAD}`); with one outer bag a model has no spread of its own "
+            "to compare it with."
+        )
     if est.ci_low > 1:
         reading = "a retrain moves a prediction more than the model's own bags allow for"
     elif est.ci_high < 1:
@@ -151,22 +158,25 @@ def setting_sentence(study: Study) -> str:
     """The recommended setting's own figures (the whole sweep's mix every setting's runs)."""
     rs = study.rows
     table = rs.by_setting
-    if study.pareto is None or table.empty:
+    chosen = recommended_keys(study)
+    if table.empty or not chosen:
         return ""
-    chosen = study.pareto.loc[study.pareto["recommended"], "setting"]
-    row = table[table["setting"].isin(chosen)]
+    row = table[table[tags.CONFIG_KEY].astype(str).isin(chosen)]
     if row.empty:
         return ""
     row = row.iloc[0]
-    phi = interval(
-        row[tags.REASON_STABILITY],
-        row.get(f"{tags.REASON_STABILITY}_ci_low"),
-        row.get(f"{tags.REASON_STABILITY}_ci_high"),
+
+    def est(name: str) -> Estimate:
+        return Estimate(row[name], row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high"))
+
+    churn = (
+        ""
+        if rs.regression
+        else f", `{tags.PREDICTION_CHURN}` {percent(est(tags.PREDICTION_CHURN))}"
     )
-    churn = "" if rs.regression else f", prediction churn {row[tags.PREDICTION_CHURN]:.2%}"
     return (
-        f"Within the recommended setting, {row['setting']} ({row['n_runs']} runs): top-"
-        f"{rs.top_reasons} agreement {phi}{churn} (each setting's: "
+        f"Within the recommended setting, {row['setting']} ({row['n_runs']} runs): "
+        f"`{tags.REASON_STABILITY}` {_est(est(tags.REASON_STABILITY))}{churn} (each setting's: "
         f"`{tags.REASONS_BY_SETTING}`)."
     )
 

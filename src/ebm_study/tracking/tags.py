@@ -128,10 +128,10 @@ REASONS_BY_SETTING = "reasons_by_setting.json"  # the same measures within each 
 REASON_AGREEMENT = "reason_agreement"  # rows whose top reason is one in >= 90% of retrains
 REASON_STABILITY = "reason_stability"  # the mean over rows of their top reasons' Phi
 PREDICTION_CHURN = "prediction_churn"  # a class changed between two retrains (regression: the
-# spread across retrains against one model's spread over its bags)
+# spread across retrains against each model's own standard error from its bags)
 PREDICTION_CHURN_NEAR_BOUNDARY = "prediction_churn_near_boundary"  # the same, rows near it
 PREDICTION_SPREAD = "prediction_spread"  # a regression's: across retrains, the target's units
-PREDICTION_BAG_SPREAD = "prediction_bag_spread"  # ... and over one model's outer bags
+PREDICTION_BAG_SPREAD = "prediction_bag_spread"  # ... and the models' own, from their bags
 GROUPS_SUFFIX = "_groups"  # reason_agreement_groups ...: each near-twin group as one reason
 # The study's metrics that a recomputed study may no longer have (no model, no group, no row
 # near the boundary): set to NaN then, never left from an earlier study.
