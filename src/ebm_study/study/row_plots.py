@@ -9,6 +9,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from ebm_study.measures.rows import AGREE
 from ebm_study.study.plots import plain_text
@@ -49,9 +50,9 @@ def reasons_chart(table: pd.DataFrame, swaps: pd.DataFrame, n_runs: int, about: 
         y = np.arange(len(shown))
         twins = shown["near_twins"].astype(bool).to_numpy()
         right.barh(y, shown["rows"], color=np.where(twins, "tab:purple", "tab:orange"))
-        if twins.any():
-            right.barh([], [], color="tab:purple", label="near-twin features")
-            right.legend(loc="lower right", fontsize=8)
+        if twins.any():  # a handle of its own: an empty bar's legend takes the default colour
+            twin = Patch(color="tab:purple", label="near-twin features")
+            right.legend(handles=[twin], loc="lower right", fontsize=8)
         right.set_yticks(y, labels, fontsize=8)
         right.set_ylim(len(shown) - 0.5, -0.5)
         right.set_xlabel(

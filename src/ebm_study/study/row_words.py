@@ -237,7 +237,7 @@ def row_paragraph(study: Study) -> str:
 
 def row_caption(study: Study) -> str:
     return (
-        "Left: the reference rows by how often retrains give them their most frequent top "
+        "Left: the reference rows by how often the runs give them their most frequent top "
         f"reason; the green bar holds the rows that keep it in at least {AGREE:.0%} of them. "
         "Right: in the rows that do not, the two terms that trade the top place. A row's "
         "reasons, with their shares, are in reasons.json."
