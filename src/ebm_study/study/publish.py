@@ -177,7 +177,7 @@ def publish(
             f"{LEFT_OUT} (see the warning it printed): this run's {tags.REASONS_TABLE} and "
             f"{tags.REASONS_CHART} are an earlier study's, on {earlier}"
         )
-    out = build_outputs(study, jobs, parent_id)
+    out = build_outputs(study, jobs, parent_id, parent)
     if study.rows is None and earlier:
         out.run_tags[tags.REASON_ROWS] = f"{LEFT_OUT}; earlier: {earlier}"[:5000]
     for name in parent.data.metrics if parent else ():
@@ -201,9 +201,10 @@ def publish(
     return study
 
 
-def build_outputs(study: Study, jobs: pd.DataFrame, parent_id: str) -> outputs.Outputs:
-    """What the study writes (study/outputs.py), the page titled by the sweep's name."""
-    parent = sweeps.get_run(parent_id)
+def build_outputs(study: Study, jobs: pd.DataFrame, parent_id: str, parent=None) -> outputs.Outputs:
+    """What the study writes (study/outputs.py), the page titled by the sweep's name (`parent`:
+    the sweep's run, when the caller already read it)."""
+    parent = parent or sweeps.get_run(parent_id)
     return outputs.build(study, jobs, parent_id, parent.info.run_name if parent else parent_id)
 
 

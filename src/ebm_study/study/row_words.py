@@ -131,18 +131,15 @@ def pattern_sentence(study: Study) -> str:
         return f"Every row has one top reason in at least {AGREE:.0%} of the runs."
     worst = table[unstable].sort_values("top_reason_share", kind="stable").head(3)
     named = ", ".join(str(v) for v in worst["row"])
-    text = f"The {plural(m, 'row')} that change{'s' if m == 1 else ''} its top reason"
-    if m > 1:
-        text = text.replace(" its ", " their ")
+    one = m == 1
+    text = f"The {plural(m, 'row')} that {'changes its' if one else 'change their'} top reason"
     if len(rs.swaps):
         top = rs.swaps.iloc[0]
         a, b, n = top["term_a"], top["term_b"], int(top["rows"])
         twin = (
             "; near-twin features, so either is the same signal" if bool(top["near_twins"]) else ""
         )
-        text += (
-            f" most often trade{'s' if m == 1 else ''} **{a}** and **{b}** ({n} of the {m}{twin})"
-        )
+        text += f" most often trade{'s' if one else ''} **{a}** and **{b}** ({n} of the {m}{twin})"
     if not rs.regression and int(table["near_boundary"].sum()) >= 5:  # else nothing to compare
         inside = int(table.loc[unstable, "near_boundary"].sum())
         overall = int(table["near_boundary"].sum())

@@ -187,7 +187,10 @@ def measured(
     terms only: a term none of these runs' models has is no candidate (Kuncheva's d); and the
     rows near the decision boundary (None: a regression)."""
     cols = np.flatnonzero(scored.present[idx].any(axis=0))
-    top = np.stack([reasons.strongest(scored.contributions[m][:, cols], r) for m in idx])
+    if len(cols) == len(scored.terms):  # every term: the runs' top r as score_runs took them
+        top = scored.top[idx]
+    else:
+        top = np.stack([reasons.strongest(scored.contributions[m][:, cols], r) for m in idx])
     found = measures.reasons(top, len(cols), design)
     if scored.classes is None:
         return found, measures.value_churn(scored.predicted[idx], scored.bag_se[idx], design), None
