@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from ebm_study.commands.train import train
+from ebm_study.commands.job import train
 from ebm_study.config import compose_default
 from ebm_study.fit import pipeline
 

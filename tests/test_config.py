@@ -63,7 +63,7 @@ def test_env_tracking_uri_wins_over_the_embedded_store(make_cfg, monkeypatch):
         ("tracking=server", lambda c: c.hydra.runtime.choices.tracking == "server"),
         (
             "experiment=quick",
-            lambda c: "joblib" in c.hydra.launcher._target_ and c.model.n_jobs == "auto",
+            lambda c: "joblib" in c.hydra.launcher._target_.lower() and c.model.n_jobs == "auto",
         ),
         ("experiment=paper", lambda c: c.model.interactions == "3x" and c.split_seed == 42),
         ("experiment=grid", lambda c: "model.max_bins" in c.hydra.sweeper.params),

@@ -104,7 +104,7 @@ def sweep_key(overrides: list[str], cfg: DictConfig) -> str:
     key: dict[str, Any] = {"overrides": sorted(ours), "config": base}
     sweeper = OmegaConf.select(cfg, "hydra.sweeper", default=None)
     target = str(sweeper.get("_target_", "")) if sweeper is not None else ""
-    if target.startswith("hydra_plugins.ebm_study_sweepers"):
+    if target.rsplit(".", 1)[-1] in ("AdaptiveSweeper", "StabilitySearchSweeper"):
         # Ours decide which fits run: a grid with seeds on demand is not the same sweep as the
         # basic grid, nor a search of another space. A larger n_trials continues the search.
         node = OmegaConf.to_container(sweeper, resolve=True)

@@ -10,7 +10,9 @@ callback (sweep/) and the console scripts (commands/) both use it without an upw
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
+import gc
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -18,19 +20,38 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from ebm_study.errors import UserError
-from ebm_study.tracking import store
 
 
 @contextmanager
 def user_errors(prog: str) -> Iterator[None]:
     """Inside: a UserError, or a tracking server's 401/403, ends the process with one line on
     stderr and exit code 2 (SystemExit, which Hydra's callbacks also let through)."""
+    # Here, not at the top: a command's parser (commands/parsers.py) answers --help without
+    # importing MLflow.
+    from ebm_study.tracking import store
+
     try:
         with store.server_refusals():
             yield
     except UserError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def settle_imports() -> None:
+    """Once a process has imported what its work needs: the garbage collector leaves those
+    objects be. MLflow, scikit-learn, pandas and matplotlib leave about a million behind, and
+    every full collection walks them again (0.2 s each, 1.8 s of a six-run sweep here); they
+    live as long as the process anyway. A forked worker inherits them settled."""
+    gc.freeze()
+
+
+def quick_exit() -> None:
+    """At a console script's start: when its process exits, Python frees every object as
+    always, but no longer walks them all for cycles first (1.2 s with MLflow, scikit-learn
+    and matplotlib imported; 0.08 s after this). Registered first, it runs after every other
+    exit handler (one closes a sweep's parent run)."""
+    atexit.register(gc.freeze)
 
 
 def command(prog: str) -> Callable[[Callable[[list[str] | None], int]], Callable[..., int]]:

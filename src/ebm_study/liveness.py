@@ -21,6 +21,16 @@ from pathlib import Path
 HEARTBEAT_SECONDS = 30.0
 STALE_AFTER_SECONDS = 300.0  # ten missed beats: a run on another machine is taken for gone
 
+# Held by a launch's own threads (heartbeats, the progress line) while they talk to the store
+# or write: a fork (the joblib launcher's workers, the study's pictures) waits for them, so no
+# child starts with a lock one of them held, which it could never take (SQLAlchemy's pool, a
+# stream's buffer).
+UNFORKED = threading.Lock()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=UNFORKED.acquire, after_in_parent=UNFORKED.release, after_in_child=UNFORKED.release
+    )
+
 
 def boot_id() -> str:
     """This boot of this machine (Linux); "" where unknown."""
@@ -97,7 +107,7 @@ class Heartbeat:
 
     def _run(self) -> None:
         while True:
-            with contextlib.suppress(Exception):  # a missed beat; the run goes on
+            with UNFORKED, contextlib.suppress(Exception):  # a missed beat; the run goes on
                 self._beat()
             if self._stop.wait(self._interval):
                 return

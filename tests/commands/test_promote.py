@@ -12,9 +12,9 @@ from mlflow.tracking import MlflowClient
 from sklearn.datasets import load_breast_cancer
 
 from ebm_study import settings
+from ebm_study.commands.job import train
 from ebm_study.commands.promote import choose
 from ebm_study.commands.promote import main as promote_main
-from ebm_study.commands.train import train
 from ebm_study.config import to_yaml
 from ebm_study.errors import UserError
 from ebm_study.tracking import store, sweeps

@@ -13,7 +13,7 @@ from conftest import TINY, all_runs, free_port, run_cli, running, store_override
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from ebm_study.commands.train import train
+from ebm_study.commands.job import train
 from ebm_study.config import compose_default
 from ebm_study.errors import UserError
 from ebm_study.fit.data import load

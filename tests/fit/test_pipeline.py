@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from ebm_study.commands.train import train
+from ebm_study.commands.job import train
 from ebm_study.errors import UserError
 from ebm_study.fit import pipeline
 from ebm_study.tracking import runs

@@ -1,6 +1,7 @@
 """Connecting to a store: a fresh SQLite store is set up once, in WAL mode; a server that is
 absent or refuses the login gets one line saying what to do."""
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -65,3 +66,45 @@ def test_a_servers_refusal_becomes_one_line(monkeypatch, code, user, message):
 def test_other_store_errors_pass_through():
     with pytest.raises(MlflowException), store.server_refusals():
         raise MlflowException("the database is gone")
+
+
+def test_a_forked_child_opens_its_own_database_connections(tmp_path):
+    """The joblib launcher's workers and the study's picture drawers fork from a process that
+    has used the store: they must not write through its pooled SQLite connections."""
+    import multiprocessing
+
+    import sqlalchemy
+
+    cfg = {
+        "uri": f"sqlite:///{tmp_path}/mlflow.db",
+        "experiment": "forked",
+        "artifact_location": str(tmp_path / "artifacts"),
+    }
+    experiment_id = store.connect(cfg)
+    client = MlflowClient()
+    parent_run = client.create_run(experiment_id).info.run_id  # a pooled connection now
+    made: list[int] = []
+
+    def note(*args) -> None:
+        made.append(os.getpid())
+
+    sqlalchemy.event.listen(sqlalchemy.pool.Pool, "connect", note)
+
+    def child(out) -> None:
+        run = client.create_run(experiment_id).info.run_id
+        client.log_metric(run, "m", 1.0)
+        out.put((run, sum(1 for pid in made if pid == os.getpid())))
+
+    try:
+        queue = multiprocessing.get_context("fork").Queue()
+        process = multiprocessing.get_context("fork").Process(target=child, args=(queue,))
+        process.start()
+        run, connections = queue.get(timeout=60)
+        process.join(60)
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.pool.Pool, "connect", note)
+    assert process.exitcode == 0
+    assert connections >= 1  # its own, not the parent's pooled one
+    client.log_metric(parent_run, "m", 2.0)  # the parent's still work
+    assert client.get_run(run).data.metrics == {"m": 1.0}
+    assert client.get_run(parent_run).data.metrics == {"m": 2.0}

@@ -1,5 +1,5 @@
-"""What the console scripts share beyond their errors (`console`): the --tracking-uri and
---sweep arguments, the store they point MLflow at, and the sweep they choose."""
+"""What the console scripts share beyond their errors (`console`) and their command lines
+(`parsers`): the store they point MLflow at, and the sweep they choose."""
 
 from __future__ import annotations
 
@@ -10,19 +10,6 @@ from omegaconf import DictConfig
 from ebm_study.config import compose_default
 from ebm_study.errors import UserError
 from ebm_study.tracking import store, sweeps, tags
-
-STORE_HELP = "MLflow store (default: MLFLOW_TRACKING_URI or mlruns/mlflow.db)"
-
-
-def add_store_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tracking-uri", help=STORE_HELP)
-
-
-def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
-    """--sweep, --experiment and --tracking-uri: which sweep a command reads."""
-    parser.add_argument("--sweep", help="the sweep's parent run id (default: the newest sweep)")
-    parser.add_argument("--experiment", help="experiment name (default: from the config)")
-    add_store_argument(parser)
 
 
 def use_store(args: argparse.Namespace) -> DictConfig:

@@ -7,6 +7,7 @@ import os
 import sys
 
 from ebm_study import console
+from ebm_study.commands import parsers
 from ebm_study.config import compose_default, mask_uri
 from ebm_study.errors import UserError
 from ebm_study.tracking import store
@@ -23,20 +24,7 @@ def embedded_store() -> str:
 @console.command(PROG)
 def main(argv: list[str] | None = None) -> int:
     """Console script `ebm-study-migrate`."""
-    parser = console.parser(
-        PROG,
-        "Copy experiments, runs, models, registered versions and aliases from one "
-        "MLflow store to another (by default: mlruns/mlflow.db to MLFLOW_TRACKING_URI). "
-        "Safe to repeat: what was copied before is skipped.",
-    )
-    parser.add_argument("--to", help="the server, http://host:port (default: MLFLOW_TRACKING_URI)")
-    parser.add_argument("--from", dest="source", help="default: the embedded mlruns/mlflow.db")
-    parser.add_argument(
-        "--experiment",
-        action="append",
-        help="copy only this experiment (repeat for more; default: every one with runs)",
-    )
-    args = parser.parse_args(argv)
+    args = parsers.migrate().parse_args(argv)
     # MLflow prints a "View run" link for every run it closes; hundreds of them here.
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     source = args.source or embedded_store()

@@ -4,15 +4,13 @@ how often each recurs across the other runs of the model's setting (study/row_co
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ebm_study import console
-from ebm_study.commands import cli
+from ebm_study.commands import cli, parsers
 from ebm_study.errors import UserError
 from ebm_study.fit import data, inputs, reasons
 from ebm_study.study import row_codes
@@ -84,30 +82,7 @@ def reason_columns(
 @console.command(PROG)
 def main(argv: list[str] | None = None) -> int:
     """Console script `ebm-study-predict`."""
-    parser = console.parser(
-        PROG, "Predict the rows of a CSV file with the champion (or any logged model)."
-    )
-    parser.add_argument(
-        "--input", required=True, type=Path, help="CSV (or .parquet) of feature columns"
-    )
-    parser.add_argument("--output", required=True, type=Path, help="CSV to write")
-    parser.add_argument("--model", help="a models:/ or runs:/ URI (default: the champion)")
-    parser.add_argument(
-        "--reasons",
-        metavar="N",
-        help="add each row's N strongest terms (reason_1 ..) and what each adds to its score "
-        "(reason_1_contribution ..)",
-    )
-    parser.add_argument(
-        "--reason-stability",
-        action=argparse.BooleanOptionalAction,
-        default=None,  # None: added when they can be had; a note on stderr says why not
-        help="with --reasons: how often each reason is among the row's top N across the runs "
-        "of the model's setting in its sweep (reason_1_stability ..); default: added when "
-        "those runs kept their models in the store",
-    )
-    cli.add_store_argument(parser)
-    args = parser.parse_args(argv)
+    args = parsers.predict().parse_args(argv)
     top = reason_count(args.reasons, args.reason_stability)
     cfg = cli.use_store(args)
     uri = args.model or f"models:/{cfg.tracking.registered_model}@{tags.CHAMPION}"

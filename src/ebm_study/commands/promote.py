@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ebm_study import console
-from ebm_study.commands import cli
+from ebm_study.commands import cli, parsers
 from ebm_study.errors import UserError
 from ebm_study.fit import pipeline
 from ebm_study.measures import pareto
@@ -287,38 +286,7 @@ def describe(
 @console.command(PROG)
 def main(argv: list[str] | None = None) -> int:
     """Console script `ebm-study-promote`."""
-    parser = console.parser(
-        PROG, "Register the best run of a sweep and point the alias @champion at it."
-    )
-    cli.add_sweep_arguments(parser)
-    parser.add_argument(
-        "--metric", help="any logged metric (default: f1; r2 for a regression sweep)"
-    )
-    parser.add_argument(
-        "--lower-is-better",
-        action=argparse.BooleanOptionalAction,
-        help="pick the smallest value (default: for rmse, mae and log_loss)",
-    )
-    parser.add_argument(
-        "--min-stability",
-        type=float,
-        help="only settings whose top-k stability (Nogueira's Phi) is at least this",
-    )
-    parser.add_argument(
-        "--consensus",
-        action="store_true",
-        help="register the merge (interpret's merge_ebms) of the chosen setting's runs that "
-        "share the chosen run's split seed, logged as a run under the sweep",
-    )
-    parser.add_argument(
-        "--pareto",
-        action="store_true",
-        help="the recommended setting on the Pareto front of accuracy and stability (the most "
-        "accurate on the front whose stability reaches --min-stability, or the sweep's "
-        "study.min_stability), then its best run",
-    )
-    parser.add_argument("--name", help="registered model name (default: from the config)")
-    args = parser.parse_args(argv)
+    args = parsers.promote().parse_args(argv)
     cfg = cli.use_store(args)
     parent = cli.select_sweep(args, cfg)
     name = args.name or str(cfg.tracking.registered_model)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from ebm_study import console, settings
-from ebm_study.commands import cli
+from ebm_study import console
+from ebm_study.commands import cli, parsers
 from ebm_study.errors import UserError
 from ebm_study.study.publish import (
     NothingToStudy,
@@ -46,68 +46,7 @@ def close_gone_sweep(parent_id: str) -> None:
 @console.command(PROG)
 def main(argv: list[str] | None = None) -> int:
     """Console script `ebm-study-report`."""
-    parser = console.parser(
-        PROG,
-        "Recompute a sweep's top-k stability study from MLflow and log it on the sweep's "
-        "parent run.",
-    )
-    cli.add_sweep_arguments(parser)
-    parser.add_argument("--top-k", type=int, help="terms that count as on top (default: sweep's)")
-    parser.add_argument(
-        "--terms", help=f"{' or '.join(settings.TERMS)}: let pair terms compete or not"
-    )
-    parser.add_argument("--rbo-p", type=float, help="rank-biased overlap persistence in (0, 1)")
-    parser.add_argument(
-        "--metric",
-        help="the test metric the study sums runs up by (default: the sweep's study.metric, "
-        "else f1; r2 for a regression): average_precision for a rare positive class",
-    )
-    parser.add_argument(
-        "--reliable",
-        type=float,
-        help="a term is reliably on top when the 95%% lower bound of its top-k frequency "
-        "reaches this (default: the sweep's study.reliable, 0.9)",
-    )
-    parser.add_argument(
-        "--near-best",
-        type=float,
-        help="the near-best models: the settings whose mean score is within this of the "
-        "best's (default: those the paired test by split seed cannot tell from it)",
-    )
-    parser.add_argument(
-        "--top-reasons",
-        type=int,
-        help="the per-row study: each row's strongest terms compared across runs (default: "
-        "the sweep's study.top_reasons, 3)",
-    )
-    parser.add_argument(
-        "--reference",
-        metavar="PATH",
-        help="the per-row study's rows: a CSV or Parquet file with the data's columns "
-        "(default: the sweep's study.reference, else the data set's rows)",
-    )
-    parser.add_argument(
-        "--reference-rows",
-        type=int,
-        help="at most this many reference rows, a seeded sample above (default: the sweep's "
-        "study.reference_rows, 1000)",
-    )
-    parser.add_argument(
-        "--compare",
-        nargs=2,
-        metavar=("A", "B"),
-        help='two terms, e.g. "worst texture" "mean texture": the share of runs where A '
-        "outranks B and their importance difference, intervals by split seed",
-    )
-    parser.add_argument(
-        "--html",
-        metavar="PATH",
-        help="also write the study's one-page report (the parent run's study.html) to PATH",
-    )
-    parser.add_argument(
-        "--no-log", action="store_true", help="print only; write nothing to the store"
-    )
-    args = parser.parse_args(argv)
+    args = parsers.report().parse_args(argv)
     parent = cli.select_sweep(args, cli.use_store(args))
     parent_id, experiment_id = parent.info.run_id, parent.info.experiment_id
     chosen = sweep_settings(parent).replace(

@@ -7,7 +7,7 @@ import sys
 from urllib.parse import quote
 
 from ebm_study import console
-from ebm_study.commands import cli
+from ebm_study.commands import parsers
 from ebm_study.config import compose_default
 from ebm_study.tracking import store, tags
 
@@ -31,10 +31,7 @@ def settings_url(base: str, experiment_id: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Print the URL of the study's runs in the UI at --base (the store a plain `ebm-study`
     uses, or --tracking-uri), creating the experiment if the store has none yet."""
-    parser = console.parser(PROG, "Print the MLflow UI's URL for the study's runs.")
-    parser.add_argument("--base", required=True, help="the UI's address, http://host:port")
-    cli.add_store_argument(parser)
-    args = parser.parse_args(argv)
+    args = parsers.ui().parse_args(argv)
     cfg = compose_default()
     tracking = {**cfg.tracking, "uri": args.tracking_uri or str(cfg.tracking.uri)}
     experiment_id = store.connect(tracking)

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from ebm_study.measures import pareto
 from ebm_study.metric_names import lower_is_better
 from ebm_study.rounding import interval
-from ebm_study.study import cloud, page, plots, row_plots, row_words, verdicts
+from ebm_study.study import cloud, page, plots, render, row_plots, row_words, verdicts
 from ebm_study.study.compute import Study, by_split_seed
 from ebm_study.study.reference import reference, shape_study
 from ebm_study.study.tables import recommended_keys, rounded, settings_table
@@ -150,7 +150,7 @@ def build(study: Study, jobs: pd.DataFrame, parent_id: str, sweep_name: str) -> 
         tables[tags.SHAPE_STABILITY] = rounded(shape_table)
         out.metrics[tags.SHAPE_AGREEMENT] = shape_mean
     figures.update(shape_figures)
-    out.images = {path: page.png(figure) for path, figure in figures.items()}
+    out.images = render.pngs(figures)
     out.run_tags = study.settings.to_tags()
     if study.settings.corr_threshold is not None or len(shape_table):  # they read the rows
         ref = reference(str(jobs.index[jobs["status"] == "FINISHED"][0]))

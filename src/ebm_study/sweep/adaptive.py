@@ -2,7 +2,7 @@
 in rounds, read each setting's stability from the store after every round, and give seeds only
 to the settings whose interval is still wider than `study.ci_width` (seeds.py has the rule).
 
-Every job is an ordinary sweep job (`commands.train.sweep_job`): a child of the parent, reused
+Every job is an ordinary sweep job (`commands.job.sweep_job`): a child of the parent, reused
 when the same fit already FINISHED in this sweep, so a re-run of the command resumes here too.
 """
 

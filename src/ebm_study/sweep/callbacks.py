@@ -18,7 +18,7 @@ from ebm_study.overrides import swept_keys
 from ebm_study.study import publish, row_reference, words
 from ebm_study.sweep import plan as sweep_plan
 from ebm_study.sweep.progress import Counts, Reporter, total_jobs
-from ebm_study.tracking import launches, orphans, runs, store, sweeps, tags
+from ebm_study.tracking import launches, models, orphans, runs, store, sweeps, tags
 
 log = logging.getLogger(__name__)
 PROG = "ebm-study"
@@ -48,6 +48,9 @@ class SweepRun(Callback):
         # Before any job: a bad value, an absent server, a refused login or the same sweep
         # already running elsewhere stops the sweep at once with one line and exit 2 (Hydra
         # turns a callback's exception into a warning; SystemExit passes).
+        if config.tracking.log_model:
+            models.warm()
+        console.settle_imports()  # the launch's imports, the study's included (this module's)
         with console.user_errors(PROG):
             validate.check_config(config)
             row_reference.check_reference(config)  # study.reference, read before any fit

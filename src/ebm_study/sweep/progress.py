@@ -18,6 +18,7 @@ from typing import TextIO
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
+from ebm_study import liveness
 from ebm_study.console import duration
 
 
@@ -110,7 +111,8 @@ class Reporter:
         wait = self._interval
         while not self._stop.wait(wait):
             began = time.monotonic()
-            self._show()
+            with liveness.UNFORKED:
+                self._show()
             # A count that takes long (a sweep of thousands of runs, a far server) is asked
             # for less often: at most a tenth of the launching process's time goes to it.
             wait = max(self._interval, 10 * (time.monotonic() - began))

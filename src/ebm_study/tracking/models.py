@@ -25,6 +25,14 @@ _REGISTERED_DESCRIPTION = "Explainable Boosting Machine champions promoted by eb
 MODEL_VERSIONS = MLFLOW_MODEL_VERSIONS  # on a logged model: the versions registered from it
 
 
+def warm() -> None:
+    """Import skops, which logs and loads the models, in a launch's own process before its
+    workers fork from it (conf/hydra/launcher/joblib.yaml): once, not once a worker. Its import
+    looks through every loaded module for numpy's and scipy's functions (0.5-1.2 s here), and
+    the study after the sweep reads the models with it anyway."""
+    import skops.io  # noqa: F401
+
+
 def log_model(model, X: pd.DataFrame) -> str:
     """The fitted model in skops format (no pickle), with its signature, in the active run;
     returns its models:/ URI. The signature is read from `runs.typing_rows` of `X`: MLflow
