@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -36,12 +38,25 @@ def resolved(cfg: DictConfig) -> dict[str, Any]:
 
 
 def compose_default(overrides: list[str] | None = None) -> DictConfig:
-    """The config a plain `ebm-study` would use: how the other commands find the same store."""
+    """The config a plain `ebm-study` would use: how the other commands find the same store.
+    Without overrides it is composed once a process (a report asks for it for the store, then
+    for the study's default settings: 0.1-0.2 s each) and each caller gets its own copy."""
+    if not overrides:
+        return copy.deepcopy(_default_config())
+    return _compose(overrides)
+
+
+@functools.cache
+def _default_config() -> DictConfig:
+    return _compose([])
+
+
+def _compose(overrides: list[str]) -> DictConfig:
     from hydra import compose, initialize_config_dir
 
     register_resolvers()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides or [])
+        return compose(config_name="config", overrides=overrides)
 
 
 def flatten(cfg: DictConfig) -> dict[str, Any]:

@@ -71,6 +71,30 @@ def kill_mid_sweep(tmp_path: Path) -> str:
 
 
 @pytest.mark.faults
+def test_a_worker_killed_mid_job_stops_the_launch_in_one_line_and_leaves_nothing_running(
+    tmp_path,
+):
+    """The joblib launcher's workers are forked from the launching process (sweep/forked.py):
+    one killed (the OOM killer, kill -9) stops the launch with exit 1 and a line saying what to
+    do; the runs in flight and the parent are closed KILLED, the finished ones kept."""
+    uri = store_uri(tmp_path)
+    proc = start_group(*SWEEP, *store_overrides(tmp_path))
+    ok = wait_for(lambda: jobs_with(uri, "FINISHED") and jobs_with(uri, "RUNNING"))
+    workers = subprocess.run(
+        ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+    ).stdout.split()
+    assert ok and workers, "no worker running a job to kill"
+    os.kill(int(workers[-1]), signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err[-2000:]
+    assert "ebm-study: a worker process died while it ran a job" in err
+    assert "Traceback" not in err, err[-2000:]
+    assert not running(uri)
+    parent = by_role(all_runs(uri), "sweep")[0]
+    assert parent.info.status == "KILLED"
+    assert jobs_with(uri, "FINISHED") and jobs_with(uri, "KILLED")
+
+
 def test_a_killed_sweep_rerun_closes_its_orphans_and_counts_what_finished(tmp_path):
     uri = kill_mid_sweep(tmp_path)
     orphans = {r.info.run_id for r in jobs_with(uri, "RUNNING")}

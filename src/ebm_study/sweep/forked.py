@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import sys
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,15 @@ def launch(launcher: Any, job_overrides: list[list[str]], initial_job_idx: int) 
         fork = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=fork) as pool:
             runs = [cloudpickle.loads(r) for r in pool.map(_run, range(len(_JOBS)))]
+    except BrokenProcessPool:
+        # The launch's exit closes the runs in flight and the parent KILLED (its atexit).
+        print(
+            "ebm-study: a worker process died while it ran a job (killed, or out of memory); "
+            "the runs in flight are closed KILLED. Give the jobs more memory (fewer at once: "
+            "hydra.launcher.n_jobs) and run the same command again: it resumes",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
     finally:
         _JOBS.clear()
     assert all(isinstance(r, JobReturn) for r in runs)
