@@ -25,10 +25,26 @@ STALE_AFTER_SECONDS = 300.0  # ten missed beats: a run on another machine is tak
 # or write: a fork (the joblib launcher's workers, the study's pictures) waits for them, so no
 # child starts with a lock one of them held, which it could never take (SQLAlchemy's pool, a
 # stream's buffer).
+# A beat against a server that is restarting can retry for minutes: a fork waits for it at
+# most FORK_WAIT_SECONDS, then goes ahead (the child then makes its own connections anyway).
 UNFORKED = threading.Lock()
+FORK_WAIT_SECONDS = 10.0
+_taken = threading.local()
+
+
+def _before_fork() -> None:
+    _taken.value = UNFORKED.acquire(timeout=FORK_WAIT_SECONDS)
+
+
+def _after_fork() -> None:
+    if getattr(_taken, "value", False):
+        _taken.value = False
+        UNFORKED.release()
+
+
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(
-        before=UNFORKED.acquire, after_in_parent=UNFORKED.release, after_in_child=UNFORKED.release
+        before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork
     )
 
 

@@ -95,6 +95,45 @@ def test_a_worker_killed_mid_job_stops_the_launch_in_one_line_and_leaves_nothing
     assert jobs_with(uri, "FINISHED") and jobs_with(uri, "KILLED")
 
 
+def test_workers_end_with_a_launch_killed_hard_and_the_next_launch_is_not_refused(tmp_path):
+    """kill -9 of the launching process alone: its forked workers close their runs and end
+    (they would otherwise wait for jobs forever, holding a copy of the launch's lock)."""
+    uri = store_uri(tmp_path)
+    proc = start_group(*SWEEP, *store_overrides(tmp_path))
+    assert wait_for(lambda: jobs_with(uri, "FINISHED") and jobs_with(uri, "RUNNING"))
+    workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+    assert workers.stdout.split(), "no workers"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+
+    def gone() -> bool:
+        return not any(Path(f"/proc/{pid}").exists() for pid in workers.stdout.split())
+
+    assert wait_for(gone, timeout=30), "a worker outlived its launch"
+    again = run_cli(*SWEEP, *store_overrides(tmp_path), timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "already running" not in again.stderr
+
+
+def test_a_fit_of_several_cores_in_a_forked_worker_does_not_hold_the_launch_up(tmp_path):
+    """A job's own loky pool (model.n_jobs=2) ends with its worker, not after loky's 300 s."""
+    started = time.monotonic()
+    out = run_cli(
+        "-m",
+        "split_seed=0,1",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "model.n_jobs=2",
+        "model.outer_bags=2",
+        "model.max_rounds=50",
+        "tracking.log_model=false",
+        *store_overrides(tmp_path),
+        timeout=240,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert time.monotonic() - started < 120
+
+
 def test_a_killed_sweep_rerun_closes_its_orphans_and_counts_what_finished(tmp_path):
     uri = kill_mid_sweep(tmp_path)
     orphans = {r.info.run_id for r in jobs_with(uri, "RUNNING")}

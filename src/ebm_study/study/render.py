@@ -4,9 +4,10 @@ Drawing is most of what the study costs after a sweep (about 0.15 s a picture, 1
 `make run`'s 40 runs, on one core while the others idle). The figures are made here in this
 process; forked children, which inherit them, draw and encode them and send back the bytes. A
 fork needs no imports and no pickled figures, and its children leave with `os._exit`, so no
-atexit handler of the launch (one closes the sweep's parent run) runs in them. Where there is
-no fork, one core, or too few pictures to pay for it, they are drawn here one by one, as they
-are if a child fails.
+atexit handler of the launch (one closes the sweep's parent run) runs in them (only the
+thread-exit hooks of Python's own pools, which wake their parent's pool threads to no harm).
+Where there is no fork, one core, or too few pictures to pay for it, they are drawn here one by
+one, as they are if a child fails.
 """
 
 from __future__ import annotations

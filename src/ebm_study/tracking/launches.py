@@ -13,6 +13,7 @@ back after a pause: the one whose claim was overwritten steps back.
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,23 @@ from ebm_study.tracking.store import SQLITE
 
 CLAIM_PREFIX = "ebm_study.launch."
 SETTLE_SECONDS = 1.0  # how long a server claim is left before it is read back
+_held: list[Claim] = []  # this process's lock files
+
+
+def _let_go_in_child() -> None:
+    """A forked child (the joblib launcher's workers, the study's picture drawers) closes its
+    copy of the launch's lock file: the flock lasts while any copy is open, so a child left
+    over from a launch killed hard would refuse every later one. Closing a copy is no unlock:
+    the launching process keeps the lock."""
+    for claim in _held:
+        if claim.handle is not None:
+            claim.handle.close()
+            claim.handle = None
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_let_go_in_child)
 
 
 @dataclass
@@ -88,7 +106,9 @@ def _lock_file(experiment_id: str, key: str, folder: Path) -> Claim:
     handle.truncate()
     handle.write(liveness.token())
     handle.flush()
-    return Claim(experiment_id, key, handle=handle)
+    held = Claim(experiment_id, key, handle=handle)
+    _held.append(held)
+    return held
 
 
 def _server_claim(experiment_id: str, key: str) -> Claim:

@@ -235,9 +235,9 @@ def _get_or_create_experiment(name: str, location: str | None) -> str:
 
 # A process forked from one that used the store (the joblib launcher's workers, which start
 # warm from the launching process; the study's picture drawers) must not use its parent's
-# database connections or its HTTP connections to a server: the two would interleave on one
-# socket or one SQLite handle. SQLAlchemy's documented guard, for every pool: a connection made
-# in another process is dropped (not closed: it is the parent's) and a fresh one taken.
+# database connections: the two would interleave on one SQLite handle. SQLAlchemy's documented
+# guard, for every pool: a connection made in another process is dropped (not closed: it is the
+# parent's) and a fresh one taken. (MLflow keys its HTTP sessions to a server by process id.)
 def _note_process(dbapi_connection: Any, record: Any) -> None:
     record.info["pid"] = os.getpid()
 
@@ -248,16 +248,5 @@ def _only_this_process(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         raise sqlalchemy.exc.DisconnectionError("a connection of the process this was forked from")
 
 
-def _fresh_http_sessions() -> None:
-    """MLflow keeps one requests session per server and settings; a child makes its own."""
-    from mlflow.utils import request_utils
-
-    cached = getattr(request_utils, "_cached_get_request_session", None)
-    if cached is not None and hasattr(cached, "cache_clear"):
-        cached.cache_clear()
-
-
 sqlalchemy.event.listen(sqlalchemy.pool.Pool, "connect", _note_process)
 sqlalchemy.event.listen(sqlalchemy.pool.Pool, "checkout", _only_this_process)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_http_sessions)

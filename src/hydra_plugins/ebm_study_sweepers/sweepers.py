@@ -56,9 +56,11 @@ class GridSweeper(BasicSweeper):
     Hydra's checks every job of a batch by composing its config, then the launcher composes it
     again: 0.1 s a job here, in the launching process, while a joblib launcher's workers wait
     for the whole batch's check. Here the check composes only the jobs that bring an override
-    value not seen yet in the batch (10 of `make run`'s 40: every value of every swept key is
-    still tried before any job starts), and a launcher in this process (the basic one) is given
-    the config composed for the check instead of composing it again.
+    value not seen yet in the batch (11 of `make run`'s 40): every value of every swept key is
+    tried before any job starts, though not every combination (with plain YAML groups a
+    combination fails only where one of its values does). The launcher is handed the configs
+    composed for the check, up to KEEP of them (0.15 MB each): the basic launcher's jobs and
+    the joblib launcher's forked workers use them; the rest compose their own.
     """
 
     def setup(
@@ -83,6 +85,9 @@ class GridSweeper(BasicSweeper):
                 composed.compose(self.config, overrides)
 
 
+KEEP = 1000  # configs composed for a batch's check, kept for its launch
+
+
 class _Composed:
     """Hydra's config loader, handing the launcher a config the sweeper's check composed.
     Pickled (a joblib or Ray launcher's workers compose their own) it is the loader alone."""
@@ -92,7 +97,9 @@ class _Composed:
         self.kept: dict[tuple[str, ...], DictConfig] = {}
 
     def compose(self, master_config: DictConfig, overrides: Sequence[str]) -> None:
-        self.kept[tuple(overrides)] = self.loader.load_sweep_config(master_config, list(overrides))
+        config = self.loader.load_sweep_config(master_config, list(overrides))
+        if len(self.kept) < KEEP:
+            self.kept[tuple(overrides)] = config
 
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> Any:
         kept = self.kept.pop(tuple(sweep_overrides), None)
