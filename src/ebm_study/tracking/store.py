@@ -7,6 +7,7 @@ what to set.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
@@ -57,6 +58,7 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
         _experiments[uri, name] = _get_or_create_experiment(name, location)
         if uri.startswith(SQLITE):
             _write_ahead_log(uri.removeprefix(SQLITE))
+            _checkpoint_at_exit(uri.removeprefix(SQLITE))
     return _experiments[uri, name]
 
 
@@ -205,6 +207,28 @@ def _write_ahead_log(db_path: str) -> None:
     block writers, and a commit syncs once, not twice. Parallel jobs wait less on each other."""
     with contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db:
         db.execute("PRAGMA journal_mode=WAL")
+
+
+_checkpointed: set[str] = set()
+
+
+def _checkpoint_at_exit(db_path: str) -> None:
+    """When this process exits, write the log's pages back into the database file, as closing
+    its last connection would: a launch's exit no longer closes every connection (its forked
+    workers end with `os._exit`, console.quick_exit skips the search for cycles), and the
+    file alone, without its `-wal`, must hold every run (a copy, a backup)."""
+    if db_path in _checkpointed:
+        return
+    _checkpointed.add(db_path)
+
+    def checkpoint() -> None:
+        with (
+            contextlib.suppress(sqlite3.Error),
+            contextlib.closing(sqlite3.connect(db_path, timeout=30)) as db,
+        ):
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    atexit.register(checkpoint)
 
 
 # The experiment's kind, as MLflow's own experiment type switch records it. MLflow 3.17's UI
