@@ -58,7 +58,6 @@ def connect(tracking_cfg: Mapping[str, Any]) -> str:
         _experiments[uri, name] = _get_or_create_experiment(name, location)
         if uri.startswith(SQLITE):
             _write_ahead_log(uri.removeprefix(SQLITE))
-            _checkpoint_at_exit(uri.removeprefix(SQLITE))
     return _experiments[uri, name]
 
 
@@ -88,6 +87,7 @@ def use(uri: str) -> None:
     """Point MLflow at `uri`; a SQLite file's folder is created if it is missing."""
     if uri.startswith(SQLITE):
         Path(uri.removeprefix(SQLITE)).parent.mkdir(parents=True, exist_ok=True)
+        _checkpoint_at_exit(uri.removeprefix(SQLITE))
     # MLflow draws a progress bar for every artifact it reads, even a config file of 2 KB;
     # our own progress lines say what takes long.
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -214,9 +214,10 @@ _checkpointed: set[str] = set()
 
 def _checkpoint_at_exit(db_path: str) -> None:
     """When this process exits, write the log's pages back into the database file, as closing
-    its last connection would: a launch's exit no longer closes every connection (its forked
-    workers end with `os._exit`, console.quick_exit skips the search for cycles), and the
-    file alone, without its `-wal`, must hold every run (a copy, a backup)."""
+    its last connection would (any command that used the file: a sweep, a report). An exit no
+    longer closes every connection (forked workers end with `os._exit`, console.quick_exit
+    skips the search for cycles), and the file alone, without its `-wal`, must hold every run
+    (a copy, a backup)."""
     if db_path in _checkpointed:
         return
     _checkpointed.add(db_path)
