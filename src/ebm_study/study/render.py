@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from matplotlib.figure import Figure
 
+from ebm_study.fit import model
 from ebm_study.study.page import png
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ _FIGURES: list[Figure] = []  # what the forked children draw, by position
 def pngs(figures: Mapping[str, Figure], workers: int | None = None) -> dict[str, bytes]:
     """Every figure as PNG bytes (page.png), in the mapping's order."""
     names = list(figures)
-    n = min(workers or _cores(), len(names))
+    n = min(workers or model.cores() or 1, len(names))
     if n < 2 or len(names) < AT_LEAST or "fork" not in multiprocessing.get_all_start_methods():
         return {name: png(figures[name]) for name in names}
     _FIGURES[:] = [figures[name] for name in names]
@@ -48,7 +48,3 @@ def pngs(figures: Mapping[str, Figure], workers: int | None = None) -> dict[str,
 
 def _draw(i: int) -> bytes:
     return png(_FIGURES[i])
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
